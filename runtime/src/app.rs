@@ -1,0 +1,252 @@
+//! Wiring: what each command does, from parsed arguments to exit code.
+
+use std::collections::BTreeSet;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+
+use crate::cli::{Cli, Command, RunArgs};
+use crate::config::check::check;
+use crate::embedded::EmbeddedBroker;
+use crate::pipeline::{Control, PipelineRun};
+use crate::plugin::Engine;
+use crate::telemetry;
+
+/// How long every pipeline must stay caught up before `--exit-when-idle` exits.
+const IDLE_EXIT_AFTER: Duration = Duration::from_secs(1);
+
+/// Runs the command line; returns the process exit code.
+pub fn main(cli: Cli) -> anyhow::Result<i32> {
+    telemetry::logging::init(cli.log_format);
+    match cli.command {
+        Command::Check { files } => check_command(&files),
+        Command::Show { database, files } => show_command(&files, database.as_deref()),
+        Command::Run(args) => run_command(args),
+    }
+}
+
+fn check_command(files: &[PathBuf]) -> anyhow::Result<i32> {
+    let engine = Engine::new(Engine::default_cache_dir())?;
+    match check(files, &engine) {
+        Ok(pipelines) => {
+            for (p, plugin) in &pipelines {
+                println!("{}: ok (pipeline `{}`, plugin {} version {})", p.file.display(), p.name, plugin.path.display(), &plugin.digest[..12]);
+            }
+            Ok(0)
+        }
+        Err(diagnostics) => {
+            eprint!("{diagnostics}");
+            eprintln!("{} error(s) found", diagnostics.0.len());
+            Ok(1)
+        }
+    }
+}
+
+fn show_command(files: &[PathBuf], database: Option<&str>) -> anyhow::Result<i32> {
+    let mut seen = BTreeSet::new();
+    for file in files {
+        let pipeline = match crate::config::load(file) {
+            Ok(p) => p,
+            Err(d) => {
+                eprint!("{}", crate::config::Diagnostics(d));
+                return Ok(1);
+            }
+        };
+        let Some(mut store) = crate::sink::sql::open(&pipeline, database)? else { continue };
+        let rm = pipeline.read_model.as_ref().expect("has a read model");
+        for (i, table) in rm.tables.iter().enumerate() {
+            if !seen.insert(table.name.clone()) {
+                continue;
+            }
+            let rows = store.scan(i)?;
+            println!("{} ({} rows)", table.name, rows.len());
+            let header: Vec<&str> = table.column_names().collect();
+            let cells: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(crate::sink::sql::display).collect()).collect();
+            print_table(&header, &cells);
+            println!();
+        }
+    }
+    Ok(0)
+}
+
+fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count().min(60));
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| {
+            let c: String = if c.chars().count() > 60 { c.chars().take(57).chain("...".chars()).collect() } else { c.clone() };
+            format!("{c:<w$}")
+        }).collect();
+        println!("  {}", padded.join(" | ").trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    println!("  {}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("-+-"));
+    for row in rows {
+        line(row.clone());
+    }
+}
+
+fn run_command(args: RunArgs) -> anyhow::Result<i32> {
+    let cache = if args.no_cache { None } else { args.cache_dir.clone().or_else(Engine::default_cache_dir) };
+    let engine = Engine::new(cache)?;
+    let pipelines = match check(&args.files, &engine) {
+        Ok(p) => p,
+        Err(diagnostics) => {
+            eprint!("{diagnostics}");
+            eprintln!("{} error(s) found; nothing started", diagnostics.0.len());
+            return Ok(1);
+        }
+    };
+
+    // Brokers: --brokers, else each pipeline's own, else the embedded one.
+    let needs_embedded = args.brokers.is_none() && pipelines.iter().any(|(p, _)| p.brokers.is_none());
+    let embedded = if needs_embedded {
+        let broker = EmbeddedBroker::start()?;
+        let mut topics = BTreeSet::new();
+        for (p, _) in pipelines.iter().filter(|(p, _)| p.brokers.is_none()) {
+            topics.extend(p.source.topics.iter().cloned());
+            topics.extend(p.topics.iter().cloned());
+        }
+        for t in &topics {
+            broker.create_topic(t)?;
+        }
+        println!("embedded Kafka broker listening on {} (in memory: nothing is kept after exit)", broker.bootstrap_servers());
+        Some(broker)
+    } else {
+        None
+    };
+    let brokers_of = |p: &crate::config::Pipeline| -> String {
+        args.brokers
+            .clone()
+            .or_else(|| p.brokers.clone())
+            .unwrap_or_else(|| embedded.as_ref().expect("embedded broker").bootstrap_servers())
+    };
+
+    if !args.input.is_empty() {
+        let all: BTreeSet<String> = pipelines.iter().map(|(p, _)| brokers_of(p)).collect();
+        if all.len() != 1 {
+            bail!("--input needs all pipelines on one broker; pass --brokers");
+        }
+        produce_inputs(all.first().expect("one broker"), &args.input)?;
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    if let Some(addr) = args.metrics_addr()? {
+        let bound = runtime
+            .block_on(telemetry::http::serve(addr))
+            .with_context(|| format!("serving metrics on {addr} (use --metrics-addr 127.0.0.1:0, or off)"))?;
+        tracing::info!("metrics on http://{bound}/metrics");
+    }
+
+    let control = Arc::new(Control::default());
+    *control.idle_since.lock().expect("lock") = vec![None; pipelines.len()];
+    let mut workers = Vec::new();
+    for (slot, (pipeline, plugin)) in pipelines.into_iter().enumerate() {
+        let run = PipelineRun {
+            brokers: brokers_of(&pipeline),
+            database: args.database.clone(),
+            pipeline,
+            slot,
+            plugin,
+            report_idle: args.exit_when_idle,
+        };
+        let control = control.clone();
+        let name = run.pipeline.name.clone();
+        let handle = std::thread::Builder::new()
+            .name(format!("pipeline-{name}"))
+            .spawn(move || run.run(&control))
+            .context("starting a pipeline thread")?;
+        workers.push((name, handle));
+    }
+
+    let exit_when_idle = args.exit_when_idle;
+    let reason = runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return "SIGINT",
+                _ = term.recv() => return "SIGTERM",
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                    if workers.iter().any(|(_, h)| h.is_finished()) {
+                        return "a pipeline stopped";
+                    }
+                    if exit_when_idle && all_idle(&control) {
+                        return "every pipeline is idle";
+                    }
+                }
+            }
+        }
+    });
+    tracing::info!("stopping: {reason}");
+    control.shutdown.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut code = 0;
+    for (name, handle) in workers {
+        match handle.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(pipeline = name, "pipeline failed: {e:#}");
+                code = 1;
+            }
+            Err(_) => {
+                tracing::error!(pipeline = name, "pipeline thread panicked");
+                code = 1;
+            }
+        }
+    }
+    drop(embedded);
+    Ok(code)
+}
+
+fn all_idle(control: &Control) -> bool {
+    let idle = control.idle_since.lock().expect("lock");
+    idle.iter().all(|s| s.is_some_and(|t| t.elapsed() >= IDLE_EXIT_AFTER))
+}
+
+/// Produces each `TOPIC=FILE` line by line; waits until the broker has them all.
+fn produce_inputs(brokers: &str, inputs: &[String]) -> anyhow::Result<()> {
+    let producer: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .create()
+        .context("creating the input producer")?;
+    let started = Instant::now();
+    let mut count = 0usize;
+    for input in inputs {
+        let Some((topic, file)) = input.split_once('=') else {
+            bail!("--input `{input}`: expected TOPIC=FILE");
+        };
+        let reader = std::io::BufReader::new(
+            std::fs::File::open(Path::new(file)).with_context(|| format!("--input: cannot open {file}"))?,
+        );
+        for (n, line) in reader.lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let event: serde_json::Value =
+                serde_json::from_str(&line).with_context(|| format!("{file}:{}: not a JSON event", n + 1))?;
+            let key = event.get("aggregateId").and_then(|k| k.as_str()).map(str::to_owned);
+            let mut record = BaseRecord::<String, String>::to(topic).payload(&line);
+            if let Some(k) = &key {
+                record = record.key(k);
+            }
+            producer.send(record).map_err(|(e, _)| anyhow::anyhow!("producing to {topic}: {e}"))?;
+            count += 1;
+        }
+    }
+    producer.flush(Duration::from_secs(30)).context("flushing input events")?;
+    tracing::info!(events = count, elapsed_ms = started.elapsed().as_millis() as u64, "input events produced");
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! The command line: `weir run`, `weir check`, `weir show`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::telemetry::logging::LogFormat;
+
+/// weir: a WebAssembly-pluggable stream processor. Consumes Kafka topics, routes each
+/// event through Wasm plugins declared in TOML pipeline files, and writes results to a
+/// read database (SQLite, PostgreSQL) and Kafka topics.
+#[derive(Debug, Parser)]
+#[command(name = "weir", version, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log format on stderr (`RUST_LOG` sets the level; default info).
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    pub log_format: LogFormat,
+}
+
+/// weir's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run pipelines until SIGINT/SIGTERM (the current batch is finished and committed).
+    ///
+    /// Pipelines without `brokers` use an embedded in-memory Kafka broker, whose address
+    /// is printed so any Kafka client can produce to it.
+    Run(RunArgs),
+    /// Validate pipeline files without a broker; prints every error as file:line:col.
+    ///
+    /// Exits 0 when every file is valid, 1 otherwise.
+    Check {
+        /// Pipeline files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the rows of the read-model tables the pipelines declare.
+    Show {
+        /// Use this database instead of the pipelines' own `database`.
+        #[arg(long, env = "WEIR_DATABASE")]
+        database: Option<String>,
+        /// Pipeline files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Options of `weir run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Pipeline files; each runs its own consumer group.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Use these Kafka bootstrap servers for every pipeline, instead of their own.
+    #[arg(long, env = "WEIR_BROKERS")]
+    pub brokers: Option<String>,
+    /// Use this read-model database (sqlite://PATH or postgres://...) for every pipeline.
+    #[arg(long, env = "WEIR_DATABASE")]
+    pub database: Option<String>,
+    /// Where to serve /metrics, /healthz and /readyz (`off` to disable).
+    #[arg(long, default_value = "127.0.0.1:9898")]
+    pub metrics_addr: String,
+    /// Before consuming, produce each line of FILE (a JSON event) to TOPIC. The record
+    /// key is the event's `aggregateId`. Repeatable.
+    #[arg(long, value_name = "TOPIC=FILE")]
+    pub input: Vec<String>,
+    /// Exit once every pipeline has committed everything in its partitions and stayed
+    /// idle for a second (for demos, tests and batch jobs).
+    #[arg(long)]
+    pub exit_when_idle: bool,
+    /// Where compiled plugins are cached (default: $WEIR_CACHE_DIR, $XDG_CACHE_HOME/weir
+    /// or ~/.cache/weir).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile plugins at every start instead of caching them.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl RunArgs {
+    /// The metrics address, or `None` when disabled.
+    pub fn metrics_addr(&self) -> anyhow::Result<Option<SocketAddr>> {
+        if self.metrics_addr == "off" {
+            return Ok(None);
+        }
+        Ok(Some(self.metrics_addr.parse().map_err(|e| anyhow::anyhow!("--metrics-addr `{}`: {e}", self.metrics_addr))?))
+    }
+}

@@ -1,0 +1,15 @@
+//! weir: a WebAssembly-pluggable stream processor.
+//!
+//! Modules follow one event through the runtime: [`source`] (Kafka consumer, envelope
+//! decoding) → [`config`]'s routing rules → [`plugin`] (one Wasm call per batch) →
+//! [`sink`] (read model, Kafka) → commit, all driven by [`pipeline`].
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod embedded;
+pub mod pipeline;
+pub mod plugin;
+pub mod sink;
+pub mod source;
+pub mod telemetry;

@@ -1,0 +1,75 @@
+//! The read model: declared tables in SQLite or PostgreSQL, created if missing; a batch's
+//! changes applied in one transaction.
+
+mod postgres;
+mod sqlite;
+
+use std::path::Path;
+
+use anyhow::bail;
+
+use crate::config::{ColumnType, Pipeline, Table};
+use crate::plugin::{Change, Value};
+
+/// A read-model database as the runtime uses it.
+pub trait ReadStore: Send {
+    /// The row of table number `table` whose primary key is `key`, in declared order.
+    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>>;
+    /// Applies a batch's final changes in one transaction; when it returns `Ok`, they
+    /// are durable.
+    fn apply(&mut self, changes: &[(u16, Change)]) -> anyhow::Result<()>;
+    /// Every row of table number `table`, ordered by primary key (for `weir show`).
+    fn scan(&mut self, table: usize) -> anyhow::Result<Vec<Vec<Value>>>;
+}
+
+/// Opens the pipeline's read model (creating its tables), or `None` if it has none.
+/// `database` overrides the pipeline's own setting.
+pub fn open(pipeline: &Pipeline, database: Option<&str>) -> anyhow::Result<Option<Box<dyn ReadStore>>> {
+    let Some(rm) = &pipeline.read_model else { return Ok(None) };
+    let url = database.unwrap_or(&rm.database);
+    Ok(Some(open_url(url, &pipeline.file, &rm.tables)?))
+}
+
+/// Opens `url` (relative SQLite paths resolve against `pipeline_file`'s directory).
+pub fn open_url(url: &str, pipeline_file: &Path, tables: &[Table]) -> anyhow::Result<Box<dyn ReadStore>> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = crate::config::resolve(pipeline_file, Path::new(path));
+        Ok(Box::new(sqlite::Sqlite::open(&path, tables)?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Box::new(postgres::Postgres::connect(url, tables)?))
+    } else {
+        bail!("unsupported database URL `{url}` (use sqlite://PATH or postgres://...)")
+    }
+}
+
+/// A value as text, for databases that take text and cast it to the column type.
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Boolean(b) => Some(b.to_string()),
+        Value::Integer(i) => Some(i.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Text(s) => Some(s.clone()),
+        Value::Json(j) => Some(String::from_utf8_lossy(j).into_owned()),
+    }
+}
+
+/// Parses text read back from a database into a value of the column's declared type.
+fn text_value(ty: ColumnType, text: Option<String>) -> Value {
+    let Some(text) = text else { return Value::Null };
+    match ty {
+        ColumnType::Integer => text.parse().map(Value::Integer).unwrap_or(Value::Text(text)),
+        ColumnType::Real | ColumnType::Numeric => text.parse().map(Value::Float).unwrap_or(Value::Text(text)),
+        ColumnType::Boolean => Value::Boolean(matches!(text.as_str(), "t" | "true" | "1")),
+        ColumnType::Json => Value::Json(text.into_bytes()),
+        ColumnType::Text | ColumnType::Timestamptz => Value::Text(text),
+    }
+}
+
+/// Renders a value for people (`weir show`).
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        other => value_text(other).unwrap_or_default(),
+    }
+}

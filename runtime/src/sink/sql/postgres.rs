@@ -1,0 +1,174 @@
+//! PostgreSQL: a batch's changes as one set-based statement per table and kind
+//! (`INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE`), in one transaction.
+
+use anyhow::Context;
+use ::postgres::{Client, NoTls};
+
+use super::{ReadStore, text_value, value_text};
+use crate::config::{ColumnType, Table};
+use crate::plugin::{Change, Value};
+
+/// A PostgreSQL read model.
+pub struct Postgres {
+    client: Client,
+    tables: Vec<Statements>,
+}
+
+struct Statements {
+    columns: Vec<ColumnType>,
+    key_positions: Vec<usize>,
+    get: String,
+    upsert: String,
+    delete: String,
+    scan: String,
+}
+
+fn pg_type(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Text => "text",
+        ColumnType::Integer => "bigint",
+        ColumnType::Real => "double precision",
+        ColumnType::Numeric => "numeric",
+        ColumnType::Boolean => "boolean",
+        ColumnType::Json => "jsonb",
+        ColumnType::Timestamptz => "timestamptz",
+    }
+}
+
+impl Postgres {
+    /// Connects to `url` and creates the declared tables if missing.
+    pub fn connect(url: &str, tables: &[Table]) -> anyhow::Result<Self> {
+        let mut client = Client::connect(url, NoTls).with_context(|| format!("connecting to PostgreSQL at {}", redact(url)))?;
+        let mut statements = Vec::new();
+        for t in tables {
+            let cols: Vec<String> = t.columns.iter().map(|(n, ty)| format!("\"{n}\" {}", pg_type(*ty))).collect();
+            let pk: Vec<String> = t.primary_key.iter().map(|k| format!("\"{k}\"")).collect();
+            client
+                .batch_execute(&format!(
+                    "CREATE TABLE IF NOT EXISTS \"{}\" ({}, PRIMARY KEY ({}))",
+                    t.name,
+                    cols.join(", "),
+                    pk.join(", ")
+                ))
+                .with_context(|| format!("creating table `{}`", t.name))?;
+            let names: Vec<String> = t.column_names().map(|n| format!("\"{n}\"")).collect();
+            let as_text: Vec<String> = names.iter().map(|n| format!("{n}::text")).collect();
+            let key_where: Vec<String> = t
+                .key_positions()
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| format!("{} = ${}::text::{}", names[k], i + 1, pg_type(t.columns[k].1)))
+                .collect();
+            let unnest: Vec<String> = (1..=names.len()).map(|i| format!("${i}::text[]")).collect();
+            let casts: Vec<String> =
+                t.columns.iter().map(|(n, ty)| format!("u.\"{n}\"::{}", pg_type(*ty))).collect();
+            let updates: Vec<String> = names.iter().map(|n| format!("{n} = EXCLUDED.{n}")).collect();
+            let key_unnest: Vec<String> = (1..=pk.len()).map(|i| format!("${i}::text[]")).collect();
+            let key_match: Vec<String> = t
+                .key_positions()
+                .iter()
+                .map(|&k| format!("t.{} = u.{}::{}", names[k], names[k], pg_type(t.columns[k].1)))
+                .collect();
+            statements.push(Statements {
+                columns: t.columns.iter().map(|(_, ty)| *ty).collect(),
+                key_positions: t.key_positions(),
+                get: format!("SELECT {} FROM \"{}\" WHERE {}", as_text.join(", "), t.name, key_where.join(" AND ")),
+                upsert: format!(
+                    "INSERT INTO \"{}\" ({}) SELECT {} FROM unnest({}) AS u({}) ON CONFLICT ({}) DO UPDATE SET {}",
+                    t.name,
+                    names.join(", "),
+                    casts.join(", "),
+                    unnest.join(", "),
+                    names.join(", "),
+                    pk.join(", "),
+                    updates.join(", ")
+                ),
+                delete: format!(
+                    "DELETE FROM \"{}\" AS t USING unnest({}) AS u({}) WHERE {}",
+                    t.name,
+                    key_unnest.join(", "),
+                    pk.join(", "),
+                    key_match.join(" AND ")
+                ),
+                scan: format!("SELECT {} FROM \"{}\" ORDER BY {}", as_text.join(", "), t.name, pk.join(", ")),
+            });
+        }
+        Ok(Postgres { client, tables: statements })
+    }
+}
+
+/// Hides a password in a connection URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if url[s + 3..at].contains(':') => {
+            let user_end = s + 3 + url[s + 3..at].find(':').expect("colon");
+            format!("{}:***{}", &url[..user_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn read_row(s: &Statements, row: &::postgres::Row) -> Vec<Value> {
+    s.columns.iter().enumerate().map(|(i, ty)| text_value(*ty, row.get::<_, Option<String>>(i))).collect()
+}
+
+impl ReadStore for Postgres {
+    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>> {
+        let s = &self.tables[table];
+        let params: Vec<Option<String>> = key.iter().map(value_text).collect();
+        let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let row = self.client.query_opt(&s.get, &refs)?;
+        Ok(row.map(|r| read_row(s, &r)))
+    }
+
+    fn apply(&mut self, changes: &[(u16, Change)]) -> anyhow::Result<()> {
+        let mut tx = self.client.transaction()?;
+        let mut at = 0;
+        while at < changes.len() {
+            let table = changes[at].0;
+            let end = at + changes[at..].iter().take_while(|(t, _)| *t == table).count();
+            let s = &self.tables[table as usize];
+            let mut upserts: Vec<Vec<Option<String>>> = vec![Vec::new(); s.columns.len()];
+            let mut deletes: Vec<Vec<Option<String>>> = vec![Vec::new(); s.key_positions.len()];
+            for (_, change) in &changes[at..end] {
+                match change {
+                    Change::Upsert(values) => {
+                        for (column, v) in upserts.iter_mut().zip(values) {
+                            column.push(value_text(v));
+                        }
+                    }
+                    Change::Delete(values) => {
+                        for (column, &k) in deletes.iter_mut().zip(&s.key_positions) {
+                            column.push(value_text(&values[k]));
+                        }
+                    }
+                }
+            }
+            if !deletes[0].is_empty() {
+                let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> = deletes.iter().map(|c| c as _).collect();
+                tx.execute(&s.delete, &refs).context("deleting rows")?;
+            }
+            if !upserts[0].is_empty() {
+                let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> = upserts.iter().map(|c| c as _).collect();
+                tx.execute(&s.upsert, &refs).context("upserting rows")?;
+            }
+            at = end;
+        }
+        tx.commit().context("committing to PostgreSQL")?;
+        Ok(())
+    }
+
+    fn scan(&mut self, table: usize) -> anyhow::Result<Vec<Vec<Value>>> {
+        let s = &self.tables[table];
+        Ok(self.client.query(&s.scan, &[])?.iter().map(|r| read_row(s, r)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

@@ -1,0 +1,149 @@
+//! SQLite: the embedded default. WAL, `synchronous=NORMAL`, one transaction per batch.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ToSql, params_from_iter};
+
+use super::ReadStore;
+use crate::config::{ColumnType, Table};
+use crate::plugin::{Change, Value};
+
+/// A SQLite read model.
+pub struct Sqlite {
+    conn: Connection,
+    tables: Vec<Statements>,
+}
+
+struct Statements {
+    columns: Vec<ColumnType>,
+    key_positions: Vec<usize>,
+    get: String,
+    upsert: String,
+    delete: String,
+    scan: String,
+}
+
+fn sqlite_type(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Text | ColumnType::Json | ColumnType::Timestamptz => "TEXT",
+        ColumnType::Integer | ColumnType::Boolean => "INTEGER",
+        ColumnType::Real => "REAL",
+        ColumnType::Numeric => "NUMERIC",
+    }
+}
+
+impl Sqlite {
+    /// Opens (creating) the database at `path` and the declared tables.
+    pub fn open(path: &Path, tables: &[Table]) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let conn = Connection::open(path).with_context(|| format!("opening SQLite database {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let mut statements = Vec::new();
+        for t in tables {
+            let cols: Vec<String> = t.columns.iter().map(|(n, ty)| format!("\"{n}\" {}", sqlite_type(*ty))).collect();
+            let pk: Vec<String> = t.primary_key.iter().map(|k| format!("\"{k}\"")).collect();
+            conn.execute_batch(&format!(
+                "CREATE TABLE IF NOT EXISTS \"{}\" ({}, PRIMARY KEY ({}))",
+                t.name,
+                cols.join(", "),
+                pk.join(", ")
+            ))
+            .with_context(|| format!("creating table `{}`", t.name))?;
+            let names: Vec<String> = t.column_names().map(|n| format!("\"{n}\"")).collect();
+            let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+            let key_where: Vec<String> = pk.iter().enumerate().map(|(i, k)| format!("{k} = ?{}", i + 1)).collect();
+            let updates: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
+            statements.push(Statements {
+                columns: t.columns.iter().map(|(_, ty)| *ty).collect(),
+                key_positions: t.key_positions(),
+                get: format!("SELECT {} FROM \"{}\" WHERE {}", names.join(", "), t.name, key_where.join(" AND ")),
+                upsert: format!(
+                    "INSERT INTO \"{}\" ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+                    t.name,
+                    names.join(", "),
+                    marks.join(", "),
+                    pk.join(", "),
+                    updates.join(", ")
+                ),
+                delete: format!("DELETE FROM \"{}\" WHERE {}", t.name, key_where.join(" AND ")),
+                scan: format!("SELECT {} FROM \"{}\" ORDER BY {}", names.join(", "), t.name, pk.join(", ")),
+            });
+        }
+        Ok(Sqlite { conn, tables: statements })
+    }
+}
+
+struct Param<'v>(&'v Value);
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Boolean(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
+            Value::Integer(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Float(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Json(j) => ToSqlOutput::Borrowed(ValueRef::Text(j)),
+        })
+    }
+}
+
+fn read_value(ty: ColumnType, v: ValueRef<'_>) -> Value {
+    match (ty, v) {
+        (_, ValueRef::Null) => Value::Null,
+        (ColumnType::Boolean, ValueRef::Integer(i)) => Value::Boolean(i != 0),
+        (ColumnType::Real | ColumnType::Numeric, ValueRef::Integer(i)) => Value::Float(i as f64),
+        (_, ValueRef::Integer(i)) => Value::Integer(i),
+        (_, ValueRef::Real(f)) => Value::Float(f),
+        (ColumnType::Json, ValueRef::Text(t) | ValueRef::Blob(t)) => Value::Json(t.to_vec()),
+        (_, ValueRef::Text(t) | ValueRef::Blob(t)) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+    }
+}
+
+fn read_row(s: &Statements, row: &rusqlite::Row<'_>) -> rusqlite::Result<Vec<Value>> {
+    (0..s.columns.len()).map(|i| Ok(read_value(s.columns[i], row.get_ref(i)?))).collect()
+}
+
+impl ReadStore for Sqlite {
+    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>> {
+        let s = &self.tables[table];
+        let mut stmt = self.conn.prepare_cached(&s.get)?;
+        let mut rows = stmt.query(params_from_iter(key.iter().map(Param)))?;
+        Ok(match rows.next()? {
+            Some(row) => Some(read_row(s, row)?),
+            None => None,
+        })
+    }
+
+    fn apply(&mut self, changes: &[(u16, Change)]) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        for (table, change) in changes {
+            let s = &self.tables[*table as usize];
+            match change {
+                Change::Upsert(values) => {
+                    tx.prepare_cached(&s.upsert)?.execute(params_from_iter(values.iter().map(Param)))?;
+                }
+                Change::Delete(values) => {
+                    let key = s.key_positions.iter().map(|&k| Param(&values[k]));
+                    tx.prepare_cached(&s.delete)?.execute(params_from_iter(key))?;
+                }
+            }
+        }
+        tx.commit().context("committing to SQLite")?;
+        Ok(())
+    }
+
+    fn scan(&mut self, table: usize) -> anyhow::Result<Vec<Vec<Value>>> {
+        let s = &self.tables[table];
+        let mut stmt = self.conn.prepare(&s.scan)?;
+        let rows = stmt.query_map([], |row| read_row(s, row))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

@@ -1,0 +1,154 @@
+//! A pipeline's Kafka consumer: joins the pipeline's consumer group, gathers batches by
+//! size and time, and commits offsets only when told (after the sinks accepted a batch).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+use crate::config::{Pipeline, StartFrom};
+
+/// How long one poll waits when no batch is open, so that shutdown is noticed quickly.
+const IDLE_POLL: Duration = Duration::from_millis(100);
+
+/// A client configuration for `pipeline`: the bootstrap servers, then weir's
+/// `defaults`, then the pipeline's own `[pipeline.kafka]` properties, which win.
+pub fn client_config(brokers: &str, pipeline: &Pipeline, defaults: &[(&str, &str)]) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("client.id", format!("weir-{}", pipeline.name));
+    for (k, v) in defaults {
+        config.set(*k, *v);
+    }
+    for (k, v) in &pipeline.kafka {
+        config.set(k, v);
+    }
+    config
+}
+
+/// Logs partition assignments and revocations.
+pub struct GroupContext {
+    pipeline: String,
+}
+
+impl ClientContext for GroupContext {}
+
+impl ConsumerContext for GroupContext {
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => tracing::info!(pipeline = %self.pipeline, partitions = %describe(tpl), "partitions assigned"),
+            Rebalance::Revoke(tpl) => tracing::info!(pipeline = %self.pipeline, partitions = %describe(tpl), "partitions revoked"),
+            Rebalance::Error(e) => tracing::warn!(pipeline = %self.pipeline, "rebalance error: {e}"),
+        }
+    }
+}
+
+fn describe(tpl: &TopicPartitionList) -> String {
+    let parts: Vec<String> = tpl.elements().iter().map(|e| format!("{}/{}", e.topic(), e.partition())).collect();
+    parts.join(",")
+}
+
+/// The consumer of one pipeline.
+pub struct Source {
+    consumer: BaseConsumer<GroupContext>,
+    max_events: usize,
+    max_wait: Duration,
+}
+
+impl Source {
+    /// Creates the consumer and subscribes to the pipeline's topics.
+    pub fn new(brokers: &str, pipeline: &Pipeline) -> anyhow::Result<Self> {
+        let reset = match pipeline.source.start {
+            StartFrom::Earliest => "earliest",
+            StartFrom::Latest => "latest",
+        };
+        // Low fetch waits keep brokers that hold every fetch for the full wait (tansu)
+        // from capping throughput; a short session lets a restarted process rejoin fast.
+        let config = client_config(brokers, pipeline, &[
+            ("group.id", &pipeline.group),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+            ("auto.offset.reset", reset),
+            ("session.timeout.ms", "10000"),
+            ("heartbeat.interval.ms", "1000"),
+            ("fetch.wait.max.ms", "10"),
+            ("fetch.queue.backoff.ms", "10"),
+        ]);
+        let consumer: BaseConsumer<GroupContext> = config
+            .create_with_context(GroupContext { pipeline: pipeline.name.clone() })
+            .context("creating the Kafka consumer")?;
+        let topics: Vec<&str> = pipeline.source.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics).context("subscribing to the source topics")?;
+        Ok(Source {
+            consumer,
+            max_events: pipeline.handler.batch.max_events,
+            max_wait: Duration::from_millis(pipeline.handler.batch.max_wait_ms),
+        })
+    }
+
+    /// Gathers up to `max_events` records; a batch closes `max_wait` after its first
+    /// record. Returns an empty batch after a quiet poll, so the caller can look around.
+    pub fn next_batch<'c>(&'c self, batch: &mut Vec<(BorrowedMessage<'c>, Instant)>) -> Result<(), rdkafka::error::KafkaError> {
+        let mut opened: Option<Instant> = None;
+        while batch.len() < self.max_events {
+            let timeout = match opened {
+                None => IDLE_POLL,
+                Some(t) => match self.max_wait.checked_sub(t.elapsed()) {
+                    Some(left) => left,
+                    None => break,
+                },
+            };
+            match self.consumer.poll(timeout) {
+                None if opened.is_none() => return Ok(()),
+                None => break,
+                Some(Ok(m)) => {
+                    let now = Instant::now();
+                    opened.get_or_insert(now);
+                    batch.push((m, now));
+                }
+                Some(Err(e)) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits, for each partition in `batch`, the offset after its last record.
+    pub fn commit(&self, batch: &[(BorrowedMessage<'_>, Instant)]) -> anyhow::Result<()> {
+        let mut next: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+        for (m, _) in batch {
+            let slot = next.entry((m.topic(), m.partition())).or_insert(0);
+            *slot = (*slot).max(m.offset() + 1);
+        }
+        let mut tpl = TopicPartitionList::new();
+        for ((topic, partition), offset) in next {
+            tpl.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+        }
+        self.consumer.commit(&tpl, CommitMode::Sync).context("committing offsets to Kafka")
+    }
+
+    /// Whether this consumer has partitions and has committed everything in them.
+    pub fn caught_up(&self) -> anyhow::Result<bool> {
+        let assignment = self.consumer.assignment()?;
+        if assignment.count() == 0 {
+            return Ok(false);
+        }
+        let timeout = Duration::from_secs(5);
+        let committed = self.consumer.committed_offsets(assignment, timeout)?;
+        for e in committed.elements() {
+            let (low, high) = self.consumer.fetch_watermarks(e.topic(), e.partition(), timeout)?;
+            let at = match e.offset() {
+                Offset::Offset(o) => o,
+                _ => low,
+            };
+            if at < high {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,201 @@
+//! End to end against a real Kafka-protocol broker (tansu, started by scripts/test.sh):
+//! the four seed pipelines, written here as a user would, into SQLite and PostgreSQL;
+//! undecodable events counted and skipped without stopping anything; metrics; SIGTERM.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+
+/// A read model to inspect, whichever database it is in.
+enum Db {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Db {
+    fn url(&self) -> String {
+        match self {
+            Db::Sqlite(p) => format!("sqlite://{}", p.display()),
+            Db::Postgres(u) => u.clone(),
+        }
+    }
+
+    /// Rows of `sql`, every column rendered as text (use CAST(... AS TEXT) for numbers).
+    fn rows(&self, sql: &str) -> Option<Vec<Vec<Option<String>>>> {
+        match self {
+            Db::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).ok()?;
+                let mut stmt = conn.prepare(sql).ok()?;
+                let n = stmt.column_count();
+                let rows = stmt
+                    .query_map([], |r| {
+                        (0..n)
+                            .map(|i| {
+                                Ok(match r.get_ref(i)? {
+                                    rusqlite::types::ValueRef::Null => None,
+                                    rusqlite::types::ValueRef::Integer(i) => Some(i.to_string()),
+                                    rusqlite::types::ValueRef::Real(f) => Some(f.to_string()),
+                                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                                        Some(String::from_utf8_lossy(t).into_owned())
+                                    }
+                                })
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .ok()?;
+                rows.collect::<Result<Vec<_>, _>>().ok()
+            }
+            Db::Postgres(url) => {
+                let mut client = postgres::Client::connect(url, postgres::NoTls).ok()?;
+                let rows = client.query(sql, &[]).ok()?;
+                Some(rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect()).collect())
+            }
+        }
+    }
+
+    fn count(&self, table: &str) -> usize {
+        self.rows(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"))
+            .and_then(|r| r[0][0].as_ref().map(|c| c.parse().unwrap()))
+            .unwrap_or(0)
+    }
+}
+
+fn s(v: &str) -> Option<String> {
+    Some(v.to_owned())
+}
+
+fn seed_pipelines(dir: &Path, brokers: &str, u: &str, database: &str) -> Vec<String> {
+    let common = |name: &str| format!("[pipeline]\nname = \"{name}\"\nbrokers = \"{brokers}\"\ngroup = \"{name}-{u}\"\n");
+    let files = [
+        write_pipeline(dir, "orders.toml", &format!(
+            "{}[source]\ntopics = [\"orders_{u}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/order_summary.wasm\"\nevents = [\"Order*\"]\nbatch = {{ max_events = 2, max_wait_ms = 50 }}\n\
+             [sink.read_model]\ndatabase = \"{database}\"\n[[sink.read_model.tables]]\nname = \"order_summaries\"\nprimary_key = [\"id\"]\n\
+             columns = {{ id = \"text\", user_id = \"text\", status = \"text\", total = \"numeric\", item_count = \"integer\", created_at = \"timestamptz\", shipped_at = \"timestamptz\" }}\n",
+            common("orders"))),
+        write_pipeline(dir, "bank.toml", &format!(
+            "{}[source]\ntopics = [\"accounts_{u}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\n\
+             [sink.read_model]\ndatabase = \"{database}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
+             columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
+             [sink.topics]\nallowed = [\"notices_{u}\"]\n",
+            common("bank"))),
+        write_pipeline(dir, "store.toml", &format!(
+            "{}[source]\ntopics = [\"orders_{u}\", \"accounts_{u}\", \"notices_{u}\", \"notifications_{u}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/event_store.wasm\"\n\
+             [sink.read_model]\ndatabase = \"{database}\"\n[[sink.read_model.tables]]\nname = \"events\"\nprimary_key = [\"event_id\"]\n\
+             columns = {{ event_id = \"text\", event_type = \"text\", aggregate_id = \"text\", aggregate_type = \"text\", version = \"integer\", data = \"json\", metadata = \"json\", timestamp = \"timestamptz\" }}\n",
+            common("store"))),
+        write_pipeline(dir, "notify.toml", &format!(
+            "{}[source]\ntopics = [\"orders_{u}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/order_notifications.wasm\"\nevents = [\"OrderPlaced\", \"OrderShipped\"]\n\
+             [sink.topics]\nallowed = [\"notifications_{u}\"]\n",
+            common("notify"))),
+    ];
+    files.iter().map(|f| f.to_str().unwrap().to_owned()).collect()
+}
+
+fn seed_scenario(db: Db) {
+    let brokers = brokers();
+    let u = unique("seed");
+    let topics: Vec<String> = ["orders", "accounts", "notices", "notifications"].iter().map(|t| format!("{t}_{u}")).collect();
+    create_topics(&brokers, &topics.iter().map(String::as_str).collect::<Vec<_>>());
+    let dir = tempfile::tempdir().unwrap();
+    let files = seed_pipelines(dir.path(), &brokers, &u, &db.url());
+
+    // Two events that do not decode, among the good ones: they must not stop anything.
+    produce(&brokers, &format!("orders_{u}"), &[(Some("ord-123"), b"this is not json"), (Some("ord-123"), br#"{"data":{"orderId":"x"}}"#)]);
+    produce_samples(&brokers, &format!("orders_{u}"), "order-events.jsonl");
+    produce_samples(&brokers, &format!("accounts_{u}"), "account-events.jsonl");
+
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let mut args: Vec<&str> = vec!["--metrics-addr", &metrics];
+    args.extend(files.iter().map(String::as_str));
+    let weir = Weir::start(&args);
+
+    // 4 order events + 6 account events + 3 notifications + 1 rejection.
+    eventually(Duration::from_secs(90), "the event store to hold 14 events", || (db.count("events") == 14).then_some(()));
+    eventually(Duration::from_secs(30), "3 order summaries", || (db.count("order_summaries") == 3).then_some(()));
+    eventually(Duration::from_secs(30), "account balances", || {
+        (db.rows("SELECT CAST(balance AS TEXT) FROM accounts WHERE id = 'account-7'") == Some(vec![vec![s("12.5")]])).then_some(())
+    });
+
+    assert_eq!(
+        db.rows("SELECT id, user_id, status, CAST(total AS TEXT), CAST(item_count AS TEXT) FROM order_summaries ORDER BY id").unwrap(),
+        vec![
+            vec![s("ORD-12345"), s("USR-123"), s("pending"), s("99.99"), s("1")],
+            vec![s("ord-123"), s("user-456"), s("shipped"), s("59.98"), s("1")],
+            vec![s("ord-124"), s("user-457"), s("pending"), s("27.5"), s("2")],
+        ]
+    );
+    assert_eq!(
+        db.rows("SELECT id, owner, CAST(balance AS TEXT), CAST(transactions AS TEXT) FROM accounts ORDER BY id").unwrap(),
+        vec![vec![s("account-123"), s("Ada"), s("150"), s("2")], vec![s("account-7"), s("Grace"), s("12.5"), s("1")]]
+    );
+    // The rejected overdraft was emitted with an id derived from its input event.
+    let rejected_id = weir::sink::kafka::derived_event_id("acc-evt-4", 0).to_string();
+    assert_eq!(
+        db.rows("SELECT event_id, aggregate_type FROM events WHERE event_type = 'WithdrawalRejected'").unwrap(),
+        vec![vec![Some(rejected_id), s(&format!("notices_{u}"))]]
+    );
+    let notifications = db.rows("SELECT event_type FROM events WHERE event_type = 'NotificationRequested'").unwrap();
+    assert_eq!(notifications.len(), 3);
+
+    let text = http_get(&metrics, "/metrics").expect("metrics endpoint");
+    assert!(text.contains(r#"events_processed_total{event_type="",pipeline="orders",status="invalid"} 2"#), "{text}");
+    assert!(text.contains(r#"events_processed_total{event_type="OrderPlaced",pipeline="orders",status="ok"} 2"#), "{text}");
+    assert!(text.contains(r#"events_processed_total{event_type="MoneyWithdrawn",pipeline="bank",status="ok"} 2"#), "{text}");
+    assert!(text.contains("event_processing_duration_seconds_bucket"), "{text}");
+    assert_eq!(http_get(&metrics, "/readyz").as_deref(), Some("ready\n"));
+
+    let (code, log) = weir.terminate();
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("skipping an event that does not decode: value is not a JSON event envelope"), "{log}");
+    assert!(log.contains("event has no `eventType`"), "{log}");
+    assert_eq!(log.matches("pipeline stopped").count(), 4, "{log}");
+}
+
+#[test]
+fn seed_pipelines_on_tansu_into_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_scenario(Db::Sqlite(dir.path().join("read.db")));
+}
+
+#[test]
+fn seed_pipelines_on_tansu_into_postgres() {
+    seed_scenario(Db::Postgres(postgres_schema(&unique("weir_e2e"))));
+}
+
+#[test]
+fn restart_resumes_from_committed_offsets_without_reapplying() {
+    let brokers = brokers();
+    let u = unique("restart");
+    let topic = format!("accounts_{u}");
+    create_topics(&brokers, &[&topic, &format!("notices_{u}")]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::Sqlite(dir.path().join("bank.db"));
+    let files = seed_pipelines(dir.path(), &brokers, &u, &db.url());
+    let bank = &files[1];
+
+    produce_samples(&brokers, &topic, "account-events.jsonl");
+    let weir = Weir::start(&["--metrics-addr", "off", bank]);
+    eventually(Duration::from_secs(60), "first balances", || {
+        (db.rows("SELECT CAST(balance AS TEXT) FROM accounts WHERE id = 'account-7'") == Some(vec![vec![s("12.5")]])).then_some(())
+    });
+    let (code, log) = weir.terminate();
+    assert_eq!(code, 0, "{log}");
+
+    // A second run sees only the new deposit: balances move once, not twice.
+    let deposit = br#"{"eventType":"MoneyDeposited","eventId":"late-1","aggregateId":"account-7","data":{"accountId":"account-7","amount":1}}"#;
+    produce(&brokers, &topic, &[(Some("account-7"), deposit)]);
+    let weir = Weir::start(&["--metrics-addr", "off", bank]);
+    eventually(Duration::from_secs(60), "the late deposit", || {
+        (db.rows("SELECT CAST(balance AS TEXT) FROM accounts WHERE id = 'account-7'") == Some(vec![vec![s("13.5")]])).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let (code, log) = weir.terminate();
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(
+        db.rows("SELECT id, CAST(balance AS TEXT) FROM accounts ORDER BY id").unwrap(),
+        vec![vec![s("account-123"), s("150")], vec![s("account-7"), s("13.5")]]
+    );
+}

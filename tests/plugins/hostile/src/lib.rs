@@ -1,0 +1,44 @@
+//! Misbehaves on demand, by event type, to test that weir isolates failing events:
+//! `Ok` writes a row `items(id, n)`; `Panic` panics (a trap); `Loop` never returns (the
+//! deadline); `Alloc` grows memory without bound (the memory limit); `WriteThenFail`
+//! writes a row and then returns an error; `Read` copies the row `id` into `copy_of`.
+
+use weir_sdk::{projection, Ctx, Error, Event, Row};
+
+fn id(event: &Event) -> Result<String, Error> {
+    let data: serde_json::Value = event.data()?;
+    Ok(data["id"].as_str().unwrap_or("none").to_owned())
+}
+
+/// See the crate docs.
+#[projection]
+pub fn handle(event: &Event, ctx: &mut Ctx) -> Result<(), Error> {
+    match event.event_type() {
+        "Ok" => ctx.upsert(Row::new("items").set("id", id(event)?).set("n", 1)),
+        "Panic" => panic!("hostile plugin panics on purpose"),
+        "Loop" => {
+            let mut x: u64 = 0;
+            loop {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+        }
+        "Alloc" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(vec![1u8; 1 << 20]);
+                std::hint::black_box(&hoard);
+            }
+        }
+        "WriteThenFail" => {
+            ctx.upsert(Row::new("items").set("id", id(event)?).set("n", 99))?;
+            Err(Error::new("failing after a write, on purpose"))
+        }
+        "Read" => {
+            let data: serde_json::Value = event.data()?;
+            let source = data["from"].as_str().unwrap_or_default();
+            let n = ctx.get("items", source)?.and_then(|r| r.i64("n"));
+            ctx.upsert(Row::new("items").set("id", id(event)?).set("n", n))
+        }
+        other => Err(Error::new(format!("unexpected event type {other}"))),
+    }
+}
