@@ -35,4 +35,10 @@ for _ in $(seq 1 100); do
 done
 
 echo "==> running the tests"
-cargo test --release --workspace "$@"
+set +e
+cargo test --release --workspace --no-fail-fast "$@" 2>&1 | tee target/test-output.log
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run: cargo prints one summary per test binary.
+awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' target/test-output.log
+exit "$status"

@@ -18,6 +18,22 @@ pub struct Event<'a> {
 }
 
 impl<'a> Event<'a> {
+    /// An event from its parts. Hosts and benchmarks use this; plugins receive events.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        event_type: &'a str,
+        id: Option<&'a str>,
+        timestamp_ms: i64,
+        version: u32,
+        aggregate_id: Option<&'a str>,
+        correlation_id: Option<&'a str>,
+        key: Option<&'a [u8]>,
+        data: &'a [u8],
+        origin: u32,
+    ) -> Self {
+        Event { event_type, id, timestamp_ms, version, aggregate_id, correlation_id, key, data, origin }
+    }
+
     /// The envelope's `eventType`.
     pub fn event_type(&self) -> &'a str {
         self.event_type

@@ -1,1 +1,132 @@
-fn main() {}
+//! The handler path, side by side in one run: a 1,000-event batch of seed order events
+//! through the order-summary component (one call per batch, epoch deadlines on), and the
+//! same logic compiled natively, both starting from the raw Kafka payloads (envelope
+//! decoding included) and writing into an in-memory overlay of the batch's rows.
+//!
+//! Run: `scripts/build-plugins.sh && cargo bench -p weir --bench handler`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use weir::config::PluginLimits;
+use weir::plugin::{BatchBuilder, Engine, Instance, Schema, TableSchema};
+use weir::source::envelope::decode;
+
+const BATCH: usize = 1000;
+
+/// Seed-style events of about 400 bytes: nine `OrderPlaced` for every `OrderShipped` of
+/// an order placed earlier in the batch.
+fn payloads() -> Vec<Vec<u8>> {
+    (0..BATCH)
+        .map(|i| {
+            let event = if i % 10 == 9 {
+                serde_json::json!({"eventType": "OrderShipped", "eventId": format!("evt-{i:08}"), "timestamp": "2026-03-30T12:00:00Z",
+                    "version": 1, "source": "shipping-service", "correlationId": format!("req-{i:08}"), "aggregateId": format!("ord-{:08}", i - 5),
+                    "data": {"orderId": format!("ord-{:08}", i - 5), "carrier": "DHL", "trackingNumber": "1Z999AA10123456784"}})
+            } else {
+                serde_json::json!({"eventType": "OrderPlaced", "eventId": format!("evt-{i:08}"), "timestamp": "2026-03-30T10:00:00Z",
+                    "version": 1, "source": "order-service", "correlationId": format!("req-{i:08}"), "aggregateId": format!("ord-{i:08}"),
+                    "data": {"orderId": format!("ord-{i:08}"), "userId": format!("user-{:05}", i % 977),
+                             "items": [{"productId": "prod-789", "quantity": 2, "price": 29.99}, {"productId": "prod-123", "quantity": 1, "price": 10.0}],
+                             "total": 69.98, "currency": "EUR", "shippingAddress": {"city": "Berlin", "zip": "10115"}}})
+            };
+            serde_json::to_vec(&event).unwrap()
+        })
+        .collect()
+}
+
+const COLUMNS: [&str; 7] = ["id", "user_id", "status", "total", "item_count", "created_at", "shipped_at"];
+
+/// The native twin of the host's overlay: rows by key, as the SDK's values.
+#[derive(Default)]
+struct NativeBackend {
+    schema: weir_sdk::Schema,
+    rows: HashMap<String, Vec<weir_sdk::Value>>,
+}
+
+impl weir_sdk::Backend for NativeBackend {
+    fn schema(&self) -> &weir_sdk::Schema {
+        &self.schema
+    }
+    fn get(&mut self, _: u16, key: Vec<weir_sdk::Value>) -> Option<Vec<weir_sdk::Value>> {
+        self.rows.get(key[0].as_str()?).cloned()
+    }
+    fn upsert(&mut self, _: u32, _: u16, values: Vec<weir_sdk::Value>) {
+        let key = values[0].as_str().unwrap_or_default().to_owned();
+        self.rows.insert(key, values);
+    }
+    fn delete(&mut self, _: u32, _: u16, values: Vec<weir_sdk::Value>) {
+        self.rows.remove(values[0].as_str().unwrap_or_default());
+    }
+    fn emit(&mut self, _: u32, _: u16, _: Option<Vec<u8>>, _: String, _: Vec<u8>) {}
+    fn record_info(&mut self, _: u32) -> weir_sdk::RecordMeta {
+        unreachable!("not used by order-summary")
+    }
+    fn log(&mut self, _: weir_sdk::Level, _: &str) {}
+}
+
+fn handler(c: &mut Criterion) {
+    let plugin_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release/order_summary.wasm");
+    let engine = Engine::new(None).unwrap();
+    let plugin = engine.load(&plugin_path).expect("build the plugins first: scripts/build-plugins.sh");
+    let schema = Arc::new(Schema {
+        pipeline: "bench".into(),
+        tables: vec![TableSchema {
+            name: "order_summaries".into(),
+            columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+            primary_key: vec!["id".into()],
+            key_positions: vec![0],
+        }],
+        topics: vec![],
+    });
+    let mut instance = Instance::new(&plugin, schema, PluginLimits { memory_mib: 64, deadline_ms: 1000 }, None).unwrap();
+    let payloads = payloads();
+    let mut builder = BatchBuilder::new();
+    let mut native = NativeBackend::default();
+    native.schema.tables.push(weir_sdk::TableSchema {
+        name: "order_summaries".into(),
+        columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+        primary_key: vec!["id".into()],
+    });
+
+    let mut group = c.benchmark_group("order_summary_batch_1000");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("native", |b| {
+        b.iter(|| {
+            native.rows.clear();
+            for (i, p) in payloads.iter().enumerate() {
+                let d = decode(Some(p), None, None).unwrap();
+                let env = &d.envelope;
+                let event = weir_sdk::Event::from_parts(
+                    &d.event_type,
+                    env.event_id.as_deref(),
+                    d.timestamp_ms,
+                    env.version.unwrap_or(1),
+                    env.aggregate_id.as_deref(),
+                    env.correlation_id.as_deref(),
+                    None,
+                    d.data,
+                    i as u32,
+                );
+                order_summary::handle(&event, &mut weir_sdk::Ctx::new(&mut native, i as u32, i as u32)).unwrap();
+            }
+            assert_eq!(native.rows.len(), 900);
+        })
+    });
+    group.bench_function("component", |b| {
+        b.iter(|| {
+            builder.clear();
+            for (i, p) in payloads.iter().enumerate() {
+                builder.push(p, None, &decode(Some(p), None, None).unwrap(), i as u32);
+            }
+            let outcome = instance.run(builder.batch()).unwrap();
+            assert_eq!(outcome.changes.len(), 900);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, handler);
+criterion_main!(benches);

@@ -113,7 +113,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<i32> {
         let mut topics = BTreeSet::new();
         for (p, _) in pipelines.iter().filter(|(p, _)| p.brokers.is_none()) {
             topics.extend(p.source.topics.iter().cloned());
-            topics.extend(p.topics.iter().cloned());
+            topics.extend(p.kafka_topics());
         }
         for t in &topics {
             broker.create_topic(t)?;

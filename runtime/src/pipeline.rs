@@ -56,7 +56,7 @@ impl PipelineRun {
         let kafka_sink = if p.topics.is_empty() {
             None
         } else {
-            Some(KafkaSink::new(client_config(&self.brokers, p, &[]), p.topics.clone(), name)?)
+            Some(KafkaSink::new(client_config(&self.brokers, p, &[]), p.kafka_topics(), name)?)
         };
         let source = Source::new(&self.brokers, p)?;
         tracing::info!(pipeline = name, plugin = %self.plugin.path.display(), version = &self.plugin.digest[..12], topics = ?p.source.topics, "pipeline started");

@@ -78,5 +78,5 @@ fn duplicate_pipeline_names_and_conflicting_tables_are_errors() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("b.toml:3:8: pipeline name `order-summary` is already used by"), "{stderr}");
-    assert!(stderr.contains("b.toml:20:1: table `order_summaries` is declared differently in"), "{stderr}");
+    assert!(stderr.contains("b.toml:19:1: table `order_summaries` is declared differently in"), "{stderr}");
 }

@@ -79,7 +79,7 @@ fn seed_pipelines(dir: &Path, brokers: &str, u: &str, database: &str) -> Vec<Str
             "{}[source]\ntopics = [\"accounts_{u}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\n\
              [sink.read_model]\ndatabase = \"{database}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
              columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
-             [sink.topics]\nallowed = [\"notices_{u}\"]\n",
+             [sink.topics]\nallowed = [\"account-notices\"]\nrename = {{ account-notices = \"notices_{u}\" }}\n",
             common("bank"))),
         write_pipeline(dir, "store.toml", &format!(
             "{}[source]\ntopics = [\"orders_{u}\", \"accounts_{u}\", \"notices_{u}\", \"notifications_{u}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/event_store.wasm\"\n\
@@ -88,7 +88,7 @@ fn seed_pipelines(dir: &Path, brokers: &str, u: &str, database: &str) -> Vec<Str
             common("store"))),
         write_pipeline(dir, "notify.toml", &format!(
             "{}[source]\ntopics = [\"orders_{u}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/order_notifications.wasm\"\nevents = [\"OrderPlaced\", \"OrderShipped\"]\n\
-             [sink.topics]\nallowed = [\"notifications_{u}\"]\n",
+             [sink.topics]\nallowed = [\"order-notifications\"]\nrename = {{ order-notifications = \"notifications_{u}\" }}\n",
             common("notify"))),
     ];
     files.iter().map(|f| f.to_str().unwrap().to_owned()).collect()
@@ -113,9 +113,9 @@ fn seed_scenario(db: Db) {
     let weir = Weir::start(&args);
 
     // 4 order events + 6 account events + 3 notifications + 1 rejection.
-    eventually(Duration::from_secs(90), "the event store to hold 14 events", || (db.count("events") == 14).then_some(()));
-    eventually(Duration::from_secs(30), "3 order summaries", || (db.count("order_summaries") == 3).then_some(()));
-    eventually(Duration::from_secs(30), "account balances", || {
+    eventually(Duration::from_secs(90), "the event store to hold 14 events", Some(&weir), || (db.count("events") == 14).then_some(()));
+    eventually(Duration::from_secs(30), "3 order summaries", Some(&weir), || (db.count("order_summaries") == 3).then_some(()));
+    eventually(Duration::from_secs(30), "account balances", Some(&weir), || {
         (db.rows("SELECT CAST(balance AS TEXT) FROM accounts WHERE id = 'account-7'") == Some(vec![vec![s("12.5")]])).then_some(())
     });
 
@@ -178,7 +178,7 @@ fn restart_resumes_from_committed_offsets_without_reapplying() {
 
     produce_samples(&brokers, &topic, "account-events.jsonl");
     let weir = Weir::start(&["--metrics-addr", "off", bank]);
-    eventually(Duration::from_secs(60), "first balances", || {
+    eventually(Duration::from_secs(60), "first balances", Some(&weir), || {
         (db.rows("SELECT CAST(balance AS TEXT) FROM accounts WHERE id = 'account-7'") == Some(vec![vec![s("12.5")]])).then_some(())
     });
     let (code, log) = weir.terminate();
@@ -188,7 +188,7 @@ fn restart_resumes_from_committed_offsets_without_reapplying() {
     let deposit = br#"{"eventType":"MoneyDeposited","eventId":"late-1","aggregateId":"account-7","data":{"accountId":"account-7","amount":1}}"#;
     produce(&brokers, &topic, &[(Some("account-7"), deposit)]);
     let weir = Weir::start(&["--metrics-addr", "off", bank]);
-    eventually(Duration::from_secs(60), "the late deposit", || {
+    eventually(Duration::from_secs(60), "the late deposit", Some(&weir), || {
         (db.rows("SELECT CAST(balance AS TEXT) FROM accounts WHERE id = 'account-7'") == Some(vec![vec![s("13.5")]])).then_some(())
     });
     std::thread::sleep(Duration::from_secs(1));

@@ -37,8 +37,12 @@ pub struct Pipeline {
     pub handler: Handler,
     /// `[sink.read_model]`, if the pipeline writes rows.
     pub read_model: Option<ReadModel>,
-    /// `[sink.topics] allowed`: topics the plugin may emit to, in declared order.
+    /// `[sink.topics] allowed`: topics the plugin may emit to, in declared order, by the
+    /// names the plugin uses.
     pub topics: Vec<String>,
+    /// `[sink.topics] rename = { NAME = "kafka-topic" }`: the Kafka topic a plugin's topic
+    /// name is produced to, where it differs (say, a per-environment prefix).
+    pub topic_renames: BTreeMap<String, String>,
     /// Byte spans of values that later checks point at.
     pub spans: Spans,
 }
@@ -195,6 +199,16 @@ impl Pipeline {
         resolve(&self.file, &self.handler.plugin)
     }
 
+    /// The Kafka topic the plugin's topic `name` is produced to.
+    pub fn kafka_topic<'n>(&'n self, name: &'n str) -> &'n str {
+        self.topic_renames.get(name).map_or(name, String::as_str)
+    }
+
+    /// The Kafka topics emitted events go to, in declared order.
+    pub fn kafka_topics(&self) -> Vec<String> {
+        self.topics.iter().map(|t| self.kafka_topic(t).to_owned()).collect()
+    }
+
     /// Whether an event type is routed to the handler.
     pub fn routes(&self, event_type: &str) -> bool {
         self.handler.events.is_empty() || self.handler.events.iter().any(|p| glob_match(p, event_type))
@@ -332,6 +346,7 @@ fn read_pipeline(cx: &mut Collector, root: &mut TableReader, file: &Path) -> Opt
     // [sink]
     let mut read_model = None;
     let mut allowed = Vec::new();
+    let mut renames = BTreeMap::new();
     if let Some(mut sink) = root.table(cx, "sink", false) {
         if let Some(mut rm) = sink.table(cx, "read_model", false) {
             read_model = read_read_model(cx, &mut rm, &mut spans);
@@ -346,13 +361,25 @@ fn read_pipeline(cx: &mut Collector, root: &mut TableReader, file: &Path) -> Opt
                 spans.topics.push(topic.span);
                 allowed.push(topic.value);
             }
+            if let Some(mut r) = t.table(cx, "rename", false) {
+                for (name, span, item) in r.entries() {
+                    match item.as_str() {
+                        Some(kafka) if allowed.contains(&name) => {
+                            renames.insert(name, kafka.to_owned());
+                        }
+                        Some(_) => cx.error(span, format!("`sink.topics.rename.{name}`: `{name}` is not in `allowed`")),
+                        None => cx.error(item.span(), format!("`sink.topics.rename.{name}` must be a topic name string")),
+                    }
+                }
+                r.finish(cx);
+            }
             t.finish(cx);
         }
         sink.finish(cx);
     }
     if let (Some(topics), false) = (&topics, allowed.is_empty()) {
         for t in topics {
-            if let Some(i) = allowed.iter().position(|a| *a == t.value) {
+            if let Some(i) = allowed.iter().position(|a| renames.get(a).unwrap_or(a) == &t.value) {
                 cx.error(
                     spans.topics[i].clone(),
                     format!("topic `{}` is both a source and an emit target: the pipeline would consume its own output", t.value),
@@ -372,6 +399,7 @@ fn read_pipeline(cx: &mut Collector, root: &mut TableReader, file: &Path) -> Opt
         handler: handler?,
         read_model,
         topics: allowed,
+        topic_renames: renames,
         spans,
     })
 }
@@ -561,8 +589,8 @@ mod tests {
                 "bad.toml:2:8: `pipeline.name` must be a string, found an integer",
                 "bad.toml:3:1: unknown key `pipeline.brokerz` (did you mean `brokers`?)",
                 "bad.toml:5:10: `source.topics` must be an array of strings, found a string",
-                "bad.toml:7:8: `handler.kind` must be \"projection\", found \"saga2\"",
                 "bad.toml:6:1: missing required key `handler.plugin`",
+                "bad.toml:7:8: `handler.kind` must be \"projection\", found \"saga2\"",
             ]
         );
     }

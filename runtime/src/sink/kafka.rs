@@ -70,7 +70,8 @@ pub fn derived_event_id(input_id: &str, index: usize) -> Uuid {
 }
 
 impl KafkaSink {
-    /// A producer on `config` (the pipeline's broker settings) for the allowed `topics`.
+    /// A producer on `config` (the pipeline's broker settings) for the allowed `topics`
+    /// (Kafka names, in declared order).
     pub fn new(mut config: ClientConfig, topics: Vec<String>, pipeline: &str) -> anyhow::Result<Self> {
         config
             .set("enable.idempotence", "true")

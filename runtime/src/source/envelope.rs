@@ -35,16 +35,28 @@ pub enum DecodeError {
     BadTimestamp(String),
 }
 
+/// A JSON string, borrowed from the record unless it had escapes. (serde does not
+/// borrow through `Option<Cow<str>>` by itself, hence the newtype.)
+#[derive(Debug, Deserialize)]
+pub struct Text<'a>(#[serde(borrow)] pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The envelope fields, borrowed from the record where no unescaping was needed.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope<'a> {
     /// `eventId`.
     #[serde(borrow, default)]
-    pub event_id: Option<Cow<'a, str>>,
+    pub event_id: Option<Text<'a>>,
     /// `eventType`.
     #[serde(borrow, default)]
-    pub event_type: Option<Cow<'a, str>>,
+    pub event_type: Option<Text<'a>>,
     /// `timestamp`, as written.
     #[serde(borrow, default)]
     pub timestamp: Option<&'a RawValue>,
@@ -53,13 +65,13 @@ pub struct Envelope<'a> {
     pub version: Option<u32>,
     /// `source`.
     #[serde(borrow, default)]
-    pub source: Option<Cow<'a, str>>,
+    pub source: Option<Text<'a>>,
     /// `correlationId`.
     #[serde(borrow, default)]
-    pub correlation_id: Option<Cow<'a, str>>,
+    pub correlation_id: Option<Text<'a>>,
     /// `aggregateId`.
     #[serde(borrow, default)]
-    pub aggregate_id: Option<Cow<'a, str>>,
+    pub aggregate_id: Option<Text<'a>>,
     /// `data`, raw.
     #[serde(borrow, default)]
     pub data: Option<&'a RawValue>,
@@ -89,7 +101,7 @@ pub fn decode<'a>(
     let mut envelope: Envelope<'a> =
         serde_json::from_slice(payload).map_err(|e| DecodeError::Json(e.to_string()))?;
     let event_type = match envelope.event_type.take() {
-        Some(t) if !t.is_empty() => t,
+        Some(Text(t)) if !t.is_empty() => t,
         _ => Cow::Borrowed(header_type.filter(|h| !h.is_empty()).ok_or(DecodeError::MissingEventType)?),
     };
     let timestamp_ms = match envelope.timestamp {

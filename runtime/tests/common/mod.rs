@@ -180,14 +180,18 @@ impl Drop for Weir {
     }
 }
 
-/// Polls `check` until it returns `Some`, or panics after `timeout` with `what`.
-pub fn eventually<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+/// Polls `check` until it returns `Some`, or panics after `timeout` with `what` and the
+/// log of `weir`, if given.
+pub fn eventually<T>(timeout: Duration, what: &str, weir: Option<&Weir>, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(v) = check() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() > deadline {
+            let log = weir.map(Weir::log).unwrap_or_default();
+            panic!("timed out waiting for {what}; weir's log:\n{log}");
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
 }
