@@ -8,21 +8,33 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
+mkdir -p target
 TANSU_VERSION=0.6.0
-if ! command -v tansu >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tansu" ]; then
-  echo "==> installing tansu $TANSU_VERSION (about 15 minutes, once)"
-  cargo install tansu --version "$TANSU_VERSION" --locked --features "dynostore libsql"
-fi
 export PATH="$HOME/.cargo/bin:$PATH"
+install_pid=
+if ! command -v tansu >/dev/null 2>&1; then
+  # Installed once per machine, in the background while weir and its tests build.
+  echo "==> installing tansu $TANSU_VERSION in the background (about 15 minutes, once)"
+  cargo install tansu --version "$TANSU_VERSION" --locked --features "dynostore libsql" \
+    >target/tansu-install.log 2>&1 &
+  install_pid=$!
+fi
 
-echo "==> building the example plugins"
+echo "==> building the example plugins, weir and the tests"
 scripts/build-plugins.sh
+cargo test --release --workspace --no-run
+
+if [ -n "$install_pid" ]; then
+  echo "==> waiting for the tansu install"
+  if ! wait "$install_pid"; then
+    echo "installing tansu failed:"; tail -50 target/tansu-install.log; exit 1
+  fi
+fi
 
 port=${WEIR_TEST_TANSU_PORT:-19092}
 export WEIR_TEST_BROKERS="127.0.0.1:$port"
 export WEIR_TEST_POSTGRES=${WEIR_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}
 log="$root/target/tansu.log"
-mkdir -p target
 echo "==> starting tansu on $WEIR_TEST_BROKERS"
 tansu broker --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
   --storage-engine memory://tansu/ >"$log" 2>&1 &

@@ -62,14 +62,20 @@ impl PipelineRun {
         tracing::info!(pipeline = name, plugin = %self.plugin.path.display(), version = &self.plugin.digest[..12], topics = ?p.source.topics, "pipeline started");
         METRICS.up.with_label_values(&[name]).set(1);
 
+        let mut source_backoff = Backoff::new();
         let mut builder = BatchBuilder::new();
         let mut topic_names: Vec<Arc<str>> = Vec::new();
         let mut records: Vec<(BorrowedMessage<'_>, Instant)> = Vec::new();
         while !control.shutdown.load(Ordering::Relaxed) {
             records.clear();
             if let Err(e) = source.next_batch(&mut records) {
-                tracing::warn!(pipeline = name, "consumer error: {e}");
-                continue;
+                // Records polled before the error stay in the batch and are handled.
+                if records.is_empty() {
+                    source_backoff.wait(control, name, "source", &format!("consumer error: {e}"));
+                    continue;
+                }
+            } else {
+                source_backoff.reset(name);
             }
             if records.is_empty() {
                 self.report_idle(control, &source);
@@ -81,6 +87,8 @@ impl PipelineRun {
             builder.clear();
             let mut origins = Vec::with_capacity(records.len());
             for (i, (m, _)) in records.iter().enumerate() {
+                // Origin handles index `records`, so every record gets its metadata slot.
+                origins.push(origin_of(m, &mut topic_names));
                 let header_type = m.headers().and_then(|h| {
                     h.iter().find(|h| h.key == "event-type").and_then(|h| h.value).and_then(|v| std::str::from_utf8(v).ok())
                 });
@@ -94,7 +102,6 @@ impl PipelineRun {
                     }
                     Ok(d) => {
                         builder.push(m.payload().unwrap_or_default(), m.key(), &d, i as u32);
-                        origins.push(origin_of(m, &mut topic_names));
                     }
                 }
             }
@@ -198,28 +205,57 @@ fn origin_of(m: &BorrowedMessage<'_>, topic_names: &mut Vec<Arc<str>>) -> Origin
     Origin { topic, partition: m.partition(), offset: m.offset(), headers }
 }
 
+/// Exponential backoff after failures of one stage, with the log line and metrics that
+/// go with them.
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    fn new() -> Self {
+        Backoff { next: FIRST_BACKOFF }
+    }
+
+    /// Records a failure and waits before the next attempt; `false` on shutdown.
+    fn wait(&mut self, control: &Control, pipeline: &str, stage: &str, error: &dyn std::fmt::Display) -> bool {
+        METRICS.errors.with_label_values(&[pipeline, stage]).inc();
+        METRICS.up.with_label_values(&[pipeline]).set(0);
+        tracing::error!(pipeline, stage, retry_in_ms = self.next.as_millis() as u64, "{error:#}");
+        let until = Instant::now() + self.next;
+        self.next = (self.next * 2).min(MAX_BACKOFF);
+        while Instant::now() < until {
+            if control.shutdown.load(Ordering::Relaxed) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    /// Records a success after failures.
+    fn reset(&mut self, pipeline: &str) {
+        if self.next != FIRST_BACKOFF {
+            self.next = FIRST_BACKOFF;
+            METRICS.up.with_label_values(&[pipeline]).set(1);
+            tracing::info!(pipeline, "recovered");
+        }
+    }
+}
+
 /// Runs `attempt` until it succeeds, backing off exponentially; `None` on shutdown.
-fn retry<T>(control: &Control, pipeline: &str, sink: &str, mut attempt: impl FnMut() -> anyhow::Result<T>) -> Option<T> {
-    let mut backoff = FIRST_BACKOFF;
+fn retry<T>(control: &Control, pipeline: &str, stage: &str, mut attempt: impl FnMut() -> anyhow::Result<T>) -> Option<T> {
+    let mut backoff = Backoff::new();
     loop {
         match attempt() {
             Ok(v) => {
-                METRICS.up.with_label_values(&[pipeline]).set(1);
+                backoff.reset(pipeline);
                 return Some(v);
             }
             Err(e) => {
-                METRICS.sink_errors.with_label_values(&[pipeline, sink]).inc();
-                METRICS.up.with_label_values(&[pipeline]).set(0);
-                tracing::error!(pipeline, sink, retry_in_ms = backoff.as_millis() as u64, "{e:#}");
-                let until = Instant::now() + backoff;
-                while Instant::now() < until {
-                    if control.shutdown.load(Ordering::Relaxed) {
-                        tracing::warn!(pipeline, "shutting down with an uncommitted batch: it will be consumed again on restart");
-                        return None;
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
+                if !backoff.wait(control, pipeline, stage, &format!("{e:#}")) {
+                    tracing::warn!(pipeline, "shutting down with an uncommitted batch: it will be consumed again on restart");
+                    return None;
                 }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
     }

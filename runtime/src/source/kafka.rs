@@ -36,7 +36,13 @@ pub struct GroupContext {
     pipeline: String,
 }
 
-impl ClientContext for GroupContext {}
+impl ClientContext for GroupContext {
+    /// The pipeline logs consumer errors itself, with backoff; librdkafka's own log
+    /// lines still come through `log`.
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        tracing::debug!(pipeline = %self.pipeline, "librdkafka: {error}: {reason}");
+    }
+}
 
 impl ConsumerContext for GroupContext {
     fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {

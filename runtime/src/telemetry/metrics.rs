@@ -47,8 +47,9 @@ pub struct Metrics {
     pub handler_call: HistogramVec,
     /// `batch_size_events{pipeline}`.
     pub batch_size: HistogramVec,
-    /// `sink_errors_total{pipeline,sink}`: failed attempts to write (retried).
-    pub sink_errors: IntCounterVec,
+    /// `pipeline_errors_total{pipeline,stage}`: failed attempts of a stage (source,
+    /// plugin, kafka, read_model, commit), each retried with backoff.
+    pub errors: IntCounterVec,
     /// `pipeline_up{pipeline}`: 1 while the pipeline consumes normally.
     pub up: IntGaugeVec,
     seen_types: Mutex<HashSet<(String, String)>>,
@@ -86,9 +87,9 @@ impl Metrics {
             &["pipeline"],
         )
         .expect("metric");
-        let sink_errors = IntCounterVec::new(
-            Opts::new("sink_errors_total", "Failed attempts to write a batch to a sink (retried)."),
-            &["pipeline", "sink"],
+        let errors = IntCounterVec::new(
+            Opts::new("pipeline_errors_total", "Failed attempts of a pipeline stage, each retried with backoff."),
+            &["pipeline", "stage"],
         )
         .expect("metric");
         let up = IntGaugeVec::new(Opts::new("pipeline_up", "1 while the pipeline consumes normally."), &["pipeline"])
@@ -98,12 +99,12 @@ impl Metrics {
             Box::new(duration.clone()),
             Box::new(handler_call.clone()),
             Box::new(batch_size.clone()),
-            Box::new(sink_errors.clone()),
+            Box::new(errors.clone()),
             Box::new(up.clone()),
         ] {
             registry.register(m).expect("register");
         }
-        Metrics { registry, events, duration, handler_call, batch_size, sink_errors, up, seen_types: Mutex::default() }
+        Metrics { registry, events, duration, handler_call, batch_size, errors, up, seen_types: Mutex::default() }
     }
 
     /// Counts `n` events of `event_type` with `status` for `pipeline`.

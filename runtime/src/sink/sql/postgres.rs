@@ -11,6 +11,7 @@ use crate::plugin::{Change, Value};
 /// A PostgreSQL read model.
 pub struct Postgres {
     client: Client,
+    url: String,
     tables: Vec<Statements>,
 }
 
@@ -93,7 +94,18 @@ impl Postgres {
                 scan: format!("SELECT {} FROM \"{}\" ORDER BY {}", as_text.join(", "), t.name, pk.join(", ")),
             });
         }
-        Ok(Postgres { client, tables: statements })
+        Ok(Postgres { client, url: url.to_owned(), tables: statements })
+    }
+
+    /// Reconnects after the server closed the connection (a restart, a cut network);
+    /// the caller retries the batch.
+    fn connected(&mut self) -> anyhow::Result<&mut Client> {
+        if self.client.is_closed() {
+            tracing::warn!("PostgreSQL connection lost; reconnecting to {}", redact(&self.url));
+            self.client = Client::connect(&self.url, NoTls)
+                .with_context(|| format!("reconnecting to PostgreSQL at {}", redact(&self.url)))?;
+        }
+        Ok(&mut self.client)
     }
 }
 
@@ -114,14 +126,15 @@ fn read_row(s: &Statements, row: &::postgres::Row) -> Vec<Value> {
 
 impl ReadStore for Postgres {
     fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>> {
-        let s = &self.tables[table];
         let params: Vec<Option<String>> = key.iter().map(value_text).collect();
         let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> = params.iter().map(|p| p as _).collect();
-        let row = self.client.query_opt(&s.get, &refs)?;
-        Ok(row.map(|r| read_row(s, &r)))
+        self.connected()?;
+        let row = self.client.query_opt(&self.tables[table].get, &refs)?;
+        Ok(row.map(|r| read_row(&self.tables[table], &r)))
     }
 
     fn apply(&mut self, changes: &[(u16, Change)]) -> anyhow::Result<()> {
+        self.connected()?;
         let mut tx = self.client.transaction()?;
         let mut at = 0;
         while at < changes.len() {
@@ -159,8 +172,9 @@ impl ReadStore for Postgres {
     }
 
     fn scan(&mut self, table: usize) -> anyhow::Result<Vec<Vec<Value>>> {
-        let s = &self.tables[table];
-        Ok(self.client.query(&s.scan, &[])?.iter().map(|r| read_row(s, r)).collect())
+        self.connected()?;
+        let rows = self.client.query(&self.tables[table].scan, &[])?;
+        Ok(rows.iter().map(|r| read_row(&self.tables[table], r)).collect())
     }
 }
 
