@@ -114,6 +114,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<i32> {
         for (p, _) in pipelines.iter().filter(|(p, _)| p.brokers.is_none()) {
             topics.extend(p.source.topics.iter().cloned());
             topics.extend(p.kafka_topics());
+            topics.insert(p.on_error.dead_letter_topic.clone());
         }
         for t in &topics {
             broker.create_topic(t)?;

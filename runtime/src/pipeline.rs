@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 
-use crate::config::Pipeline;
-use crate::plugin::{BatchBuilder, BatchOutcome, Instance, Origin, Plugin, Schema};
-use crate::sink::kafka::KafkaSink;
-use crate::sink::sql;
+use crate::config::{OnError, Pipeline};
+use crate::plugin::{Batch, BatchBuilder, BatchOutcome, Instance, Origin, Plugin, Schema};
+use crate::sink::kafka::{DeadLetter, KafkaSink};
+use crate::sink::sql::{self, OffsetAdvance, Offsets};
 use crate::source::envelope::decode;
 use crate::source::kafka::{Source, client_config};
 use crate::telemetry::metrics::{METRICS, Status};
@@ -46,27 +46,28 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 impl PipelineRun {
     /// Runs until shutdown. Returns an error only for failures that stop the pipeline
-    /// (it cannot start); sink failures are retried.
+    /// (it cannot start); everything else is retried with backoff.
     pub fn run(self, control: &Control) -> anyhow::Result<()> {
         let p = &self.pipeline;
         let name = p.name.as_str();
         let schema = Arc::new(Schema::of(p));
         let read_store = sql::open(p, self.database.as_deref())?;
+        let exactly_once = read_store.is_some();
         let mut instance = Instance::new(&self.plugin, schema, p.handler.limits, read_store)?;
-        let kafka_sink = if p.topics.is_empty() {
-            None
-        } else {
-            Some(KafkaSink::new(client_config(&self.brokers, p, &[]), p.kafka_topics(), name)?)
-        };
+        let sink = KafkaSink::new(client_config(&self.brokers, p, &[]), p.kafka_topics(), name)?;
         let source = Source::new(&self.brokers, p)?;
-        tracing::info!(pipeline = name, plugin = %self.plugin.path.display(), version = &self.plugin.digest[..12], topics = ?p.source.topics, "pipeline started");
+        let version = &self.plugin.digest[..12];
+        tracing::info!(pipeline = name, plugin = %self.plugin.path.display(), version, topics = ?p.source.topics, exactly_once, "pipeline started");
         METRICS.up.with_label_values(&[name]).set(1);
 
+        // What the read model already holds, per partition: loaded on every assignment.
+        let mut applied: Option<Offsets> = None;
         let mut source_backoff = Backoff::new();
         let mut builder = BatchBuilder::new();
         let mut topic_names: Vec<Arc<str>> = Vec::new();
         let mut records: Vec<(BorrowedMessage<'_>, Instant)> = Vec::new();
         while !control.shutdown.load(Ordering::Relaxed) {
+            // 1. Source: a batch of records.
             records.clear();
             if let Err(e) = source.next_batch(&mut records) {
                 // Records polled before the error stay in the batch and are handled.
@@ -77,15 +78,32 @@ impl PipelineRun {
             } else {
                 source_backoff.reset(name);
             }
+            if exactly_once && (source.take_rebalanced() || applied.is_none()) {
+                // Partitions moved: what this process fetched may be someone else's now,
+                // and what it was given may have progressed elsewhere.
+                let Some(offsets) = retry(control, name, "read_model", || load_offsets(&mut instance, &p.group)) else { break };
+                applied = Some(offsets);
+                if let Ok(assigned) = source.assigned() {
+                    records.retain(|(m, _)| assigned.iter().any(|(t, q)| t == m.topic() && *q == m.partition()));
+                }
+            }
+            if let Some(applied) = &applied {
+                let duplicates = drop_applied(&mut records, applied);
+                if duplicates > 0 {
+                    tracing::debug!(pipeline = name, duplicates, "skipped records the read model already holds");
+                    METRICS.count(name, "", Status::Duplicate, duplicates as u64);
+                }
+            }
             if records.is_empty() {
                 self.report_idle(control, &source);
                 continue;
             }
             self.not_idle(control);
 
-            // Decode and route.
+            // 2. Decode and route.
             builder.clear();
             let mut origins = Vec::with_capacity(records.len());
+            let mut undecodable: Vec<(usize, String)> = Vec::new();
             for (i, (m, _)) in records.iter().enumerate() {
                 // Origin handles index `records`, so every record gets its metadata slot.
                 origins.push(origin_of(m, &mut topic_names));
@@ -94,25 +112,22 @@ impl PipelineRun {
                 });
                 match decode(m.payload(), header_type, m.timestamp().to_millis()) {
                     Err(e) => {
-                        tracing::warn!(pipeline = name, topic = m.topic(), partition = m.partition(), offset = m.offset(), "skipping an event that does not decode: {e}");
+                        tracing::warn!(pipeline = name, topic = m.topic(), partition = m.partition(), offset = m.offset(), "event does not decode, dead-lettered: {e}");
                         METRICS.count(name, "", Status::Invalid, 1);
+                        undecodable.push((i, e.to_string()));
                     }
-                    Ok(d) if !p.routes(&d.event_type) => {
-                        METRICS.count(name, &d.event_type, Status::Skipped, 1);
-                    }
-                    Ok(d) => {
-                        builder.push(m.payload().unwrap_or_default(), m.key(), &d, i as u32);
-                    }
+                    Ok(d) if !p.routes(&d.event_type) => METRICS.count(name, &d.event_type, Status::Skipped, 1),
+                    Ok(d) => builder.push(m.payload().unwrap_or_default(), m.key(), &d, i as u32),
                 }
             }
 
-            // Handle, write, commit.
+            // 3. Plugin: one call per batch, retryable failures retried.
             let outcome = if builder.is_empty() {
                 BatchOutcome::default()
             } else {
                 let call_started = Instant::now();
                 instance.set_origins(origins);
-                let outcome = retry(control, name, "plugin", || instance.run(builder.batch()));
+                let outcome = retry(control, name, "plugin", || handle(&mut instance, builder.batch(), &p.on_error));
                 METRICS.handler_call.with_label_values(&[name]).observe(call_started.elapsed().as_secs_f64());
                 METRICS.batch_size.with_label_values(&[name]).observe(builder.len() as f64);
                 match outcome {
@@ -121,39 +136,69 @@ impl PipelineRun {
                 }
             };
             let batch = builder.batch();
+
+            // 4. Sinks: dead letters and emitted events first (acknowledged), then the
+            // rows with the offsets in one transaction, then the offsets in Kafka.
+            let mut letters = Vec::new();
+            for (i, error) in &undecodable {
+                letters.push(dead_letter(&records[*i].0, error, "decode", 0, version));
+            }
             for f in &outcome.failures {
-                let event_type = batch.event_type(f.position);
                 let (m, _) = &records[batch.origin(f.position) as usize];
                 tracing::error!(
                     pipeline = name, topic = m.topic(), partition = m.partition(), offset = m.offset(),
-                    event_id = batch.event_id(f.position).unwrap_or(""), event_type,
-                    "handler failed for an event: {}", f.message
+                    event_id = batch.event_id(f.position).unwrap_or(""), event_type = batch.event_type(f.position), retries = f.retries,
+                    "handler failed for an event, dead-lettered: {}", f.message
                 );
-                METRICS.count(name, event_type, Status::Failed, 1);
+                METRICS.count(name, batch.event_type(f.position), Status::Failed, 1);
+                letters.push(dead_letter(m, &f.message, "handler", f.retries, version));
             }
-            if let Some(sink) = &kafka_sink {
-                let identity = |position: u32| {
-                    let (m, _) = &records[batch.origin(position) as usize];
-                    format!("{}/{}/{}", m.topic(), m.partition(), m.offset())
-                };
-                if retry(control, name, "kafka", || sink.send(batch, &outcome.emits, identity)).is_none() {
-                    break;
-                }
+            let dlq = &p.on_error.dead_letter_topic;
+            if retry(control, name, "dead_letter", || sink.send_dead_letters(dlq, &letters)).is_none() {
+                break;
             }
-            if !outcome.changes.is_empty() {
-                let applied = retry(control, name, "read_model", || match instance.read_store() {
-                    Some(store) => store.apply(&outcome.changes),
-                    None => anyhow::bail!("plugin wrote rows but the pipeline has no read model"),
+            for l in &letters {
+                METRICS.dead_letters.with_label_values(&[name, l.stage]).inc();
+            }
+            let identity = |position: u32| {
+                let (m, _) = &records[batch.origin(position) as usize];
+                format!("{}/{}/{}", m.topic(), m.partition(), m.offset())
+            };
+            if retry(control, name, "kafka", || sink.send(batch, &outcome.emits, identity)).is_none() {
+                break;
+            }
+            if let Some(known) = applied.as_mut() {
+                let advances = advances(&records, known);
+                let committed = retry(control, name, "read_model", || {
+                    match instance.read_store().expect("exactly-once pipelines have a read model").apply(&outcome.changes, &p.group, &advances) {
+                        Err(e) if e.is::<sql::OffsetConflict>() => Ok(Err(e)),
+                        other => other.map(Ok),
+                    }
                 });
-                if applied.is_none() {
-                    break;
+                match committed {
+                    None => break,
+                    Some(Err(conflict)) => {
+                        tracing::warn!(pipeline = name, "{conflict}");
+                        applied = None;
+                        for a in &advances {
+                            source.rewind(&a.topic, a.partition, a.from.unwrap_or(0));
+                        }
+                        continue;
+                    }
+                    Some(Ok(())) => {
+                        for a in advances {
+                            known.insert((a.topic, a.partition), a.to);
+                        }
+                    }
                 }
+            } else if !outcome.changes.is_empty() {
+                anyhow::bail!("plugin wrote rows but the pipeline has no read model");
             }
-            if retry(control, name, "commit", || source.commit(&records)).is_none() {
+            if retry(control, name, "commit", || source.commit(&records, !exactly_once)).is_none() {
                 break;
             }
 
-            // Account.
+            // 5. Account.
             let failed: std::collections::HashSet<u32> = outcome.failures.iter().map(|f| f.position).collect();
             for position in (0..batch.len() as u32).filter(|p| !failed.contains(p)) {
                 METRICS.count(name, batch.event_type(position), Status::Ok, 1);
@@ -187,6 +232,86 @@ impl PipelineRun {
         if self.report_idle {
             control.idle_since.lock().expect("lock")[self.slot] = None;
         }
+    }
+}
+
+/// Runs a batch through the plugin, then retries the events whose failure is retryable,
+/// up to `on_error.retries` times with backoff. A retry sees the batch's other writes.
+fn handle(instance: &mut Instance, batch: &Batch, on_error: &OnError) -> anyhow::Result<BatchOutcome> {
+    instance.begin_batch();
+    let all: Vec<u32> = (0..batch.len() as u32).collect();
+    let mut failures = instance.run_positions(batch, &all)?;
+    for attempt in 1..=on_error.retries {
+        let again: Vec<u32> = failures.iter().filter(|f| f.retryable).map(|f| f.position).collect();
+        if again.is_empty() {
+            break;
+        }
+        std::thread::sleep(on_error.backoff.delay(attempt));
+        failures.retain(|f| !f.retryable);
+        for mut f in instance.run_positions(batch, &again)? {
+            f.retries = attempt;
+            failures.push(f);
+        }
+    }
+    failures.sort_by_key(|f| f.position);
+    Ok(instance.finish_batch(failures))
+}
+
+fn load_offsets(instance: &mut Instance, group: &str) -> anyhow::Result<Offsets> {
+    instance.read_store().expect("exactly-once pipelines have a read model").offsets(group)
+}
+
+/// Drops records below what the read model already applied (and repeats within the
+/// batch); returns how many.
+fn drop_applied(records: &mut Vec<(BorrowedMessage<'_>, Instant)>, applied: &Offsets) -> usize {
+    let mut next: Vec<(String, i32, i64)> = Vec::new();
+    let before = records.len();
+    records.retain(|(m, _)| {
+        let at = match next.iter().position(|(t, p, _)| t == m.topic() && *p == m.partition()) {
+            Some(at) => at,
+            None => {
+                let floor = applied.get(&(m.topic().to_owned(), m.partition())).copied().unwrap_or(0);
+                next.push((m.topic().to_owned(), m.partition(), floor));
+                next.len() - 1
+            }
+        };
+        if m.offset() < next[at].2 {
+            return false;
+        }
+        next[at].2 = m.offset() + 1;
+        true
+    });
+    before - records.len()
+}
+
+/// The offset moves a batch makes, per partition.
+fn advances(records: &[(BorrowedMessage<'_>, Instant)], applied: &Offsets) -> Vec<OffsetAdvance> {
+    let mut out: Vec<OffsetAdvance> = Vec::new();
+    for (m, _) in records {
+        match out.iter_mut().find(|a| a.topic == m.topic() && a.partition == m.partition()) {
+            Some(a) => a.to = a.to.max(m.offset() + 1),
+            None => out.push(OffsetAdvance {
+                topic: m.topic().to_owned(),
+                partition: m.partition(),
+                from: applied.get(&(m.topic().to_owned(), m.partition())).copied(),
+                to: m.offset() + 1,
+            }),
+        }
+    }
+    out
+}
+
+fn dead_letter<'m>(m: &'m BorrowedMessage<'_>, error: &'m str, stage: &'static str, retry_count: u32, version: &'m str) -> DeadLetter<'m> {
+    DeadLetter {
+        payload: m.payload(),
+        key: m.key(),
+        topic: m.topic(),
+        partition: m.partition(),
+        offset: m.offset(),
+        error,
+        stage,
+        retry_count,
+        plugin_version: version,
     }
 }
 

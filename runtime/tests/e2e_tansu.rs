@@ -68,7 +68,10 @@ fn s(v: &str) -> Option<String> {
 }
 
 fn seed_pipelines(dir: &Path, brokers: &str, u: &str, database: &str) -> Vec<String> {
-    let common = |name: &str| format!("[pipeline]\nname = \"{name}\"\nbrokers = \"{brokers}\"\ngroup = \"{name}-{u}\"\n");
+    // Each pipeline dead-letters to its own topic, `dlq_NAME_U`, created by the caller.
+    let common = |name: &str| {
+        format!("[pipeline]\nname = \"{name}\"\nbrokers = \"{brokers}\"\ngroup = \"{name}-{u}\"\n[on_error]\ndead_letter_topic = \"dlq_{name}_{u}\"\n")
+    };
     let files = [
         write_pipeline(dir, "orders.toml", &format!(
             "{}[source]\ntopics = [\"orders_{u}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/order_summary.wasm\"\nevents = [\"Order*\"]\nbatch = {{ max_events = 2, max_wait_ms = 50 }}\n\
@@ -97,7 +100,10 @@ fn seed_pipelines(dir: &Path, brokers: &str, u: &str, database: &str) -> Vec<Str
 fn seed_scenario(db: Db) {
     let brokers = brokers();
     let u = unique("seed");
-    let topics: Vec<String> = ["orders", "accounts", "notices", "notifications"].iter().map(|t| format!("{t}_{u}")).collect();
+    let topics: Vec<String> = ["orders", "accounts", "notices", "notifications", "dlq_orders", "dlq_bank", "dlq_store", "dlq_notify"]
+        .iter()
+        .map(|t| format!("{t}_{u}"))
+        .collect();
     create_topics(&brokers, &topics.iter().map(String::as_str).collect::<Vec<_>>());
     let dir = tempfile::tempdir().unwrap();
     let files = seed_pipelines(dir.path(), &brokers, &u, &db.url());
@@ -147,9 +153,24 @@ fn seed_scenario(db: Db) {
     assert!(text.contains("event_processing_duration_seconds_bucket"), "{text}");
     assert_eq!(http_get(&metrics, "/readyz").as_deref(), Some("ready\n"));
 
+    // The two undecodable events went to the order pipeline's dead-letter topic.
+    let letters = consume(&brokers, &format!("dlq_orders_{u}"), 2, Duration::from_secs(30));
+    assert_eq!(letters.len(), 2, "{letters:?}");
+    assert_eq!(letters[0].value["originalEvent"], "this is not json");
+    assert_eq!(letters[0].value["stage"], "decode");
+    assert_eq!(letters[0].value["pipeline"], "orders");
+    assert_eq!(letters[0].value["sourceTopic"], format!("orders_{u}"));
+    assert_eq!(letters[0].value["retryCount"], 0);
+    assert!(letters[0].value["error"].as_str().unwrap().starts_with("value is not a JSON event envelope"));
+    assert!(letters[0].value["failedAt"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(letters[1].value["originalEvent"], serde_json::json!({"data": {"orderId": "x"}}));
+    assert_eq!(letters[1].key.as_deref(), Some("ord-123"));
+    assert!(letters[1].headers.iter().any(|(k, v)| k == "weir-source-offset" && v == &letters[1].value["sourceOffset"].to_string()));
+    assert!(text.contains(r#"dead_letters_total{pipeline="orders",stage="decode"} 2"#), "{text}");
+
     let (code, log) = weir.terminate();
     assert_eq!(code, 0, "{log}");
-    assert!(log.contains("skipping an event that does not decode: value is not a JSON event envelope"), "{log}");
+    assert!(log.contains("event does not decode, dead-lettered: value is not a JSON event envelope"), "{log}");
     assert!(log.contains("event has no `eventType`"), "{log}");
     assert_eq!(log.matches("pipeline stopped").count(), 4, "{log}");
 }
@@ -170,7 +191,7 @@ fn restart_resumes_from_committed_offsets_without_reapplying() {
     let brokers = brokers();
     let u = unique("restart");
     let topic = format!("accounts_{u}");
-    create_topics(&brokers, &[&topic, &format!("notices_{u}")]);
+    create_topics(&brokers, &[&topic, &format!("notices_{u}"), &format!("dlq_bank_{u}")]);
     let dir = tempfile::tempdir().unwrap();
     let db = Db::Sqlite(dir.path().join("bank.db"));
     let files = seed_pipelines(dir.path(), &brokers, &u, &db.url());
@@ -198,4 +219,59 @@ fn restart_resumes_from_committed_offsets_without_reapplying() {
         db.rows("SELECT id, CAST(balance AS TEXT) FROM accounts ORDER BY id").unwrap(),
         vec![vec![s("account-123"), s("150")], vec![s("account-7"), s("13.5")]]
     );
+}
+
+#[test]
+fn poison_events_are_retried_then_dead_lettered_and_never_block_the_partition() {
+    let brokers = brokers();
+    let u = unique("poison");
+    let (topic, dlq) = (format!("hostile_{u}"), format!("dlq_{u}"));
+    create_topics(&brokers, &[&topic, &dlq]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::Sqlite(dir.path().join("hostile.db"));
+    let file = write_pipeline(dir.path(), "hostile.toml", &format!(
+        "[pipeline]\nname = \"hostile\"\nbrokers = \"{brokers}\"\ngroup = \"hostile-{u}\"\n[source]\ntopics = [\"{topic}\"]\n\
+         [handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/hostile.wasm\"\nlimits = {{ memory_mib = 32, deadline_ms = 200 }}\n\
+         [sink.read_model]\ndatabase = \"{}\"\n[[sink.read_model.tables]]\nname = \"items\"\nprimary_key = [\"id\"]\ncolumns = {{ id = \"text\", n = \"integer\" }}\n\
+         [on_error]\nretries = 3\nbackoff = {{ initial_ms = 10, multiplier = 2, max_ms = 100 }}\ndead_letter_topic = \"{dlq}\"\n",
+        db.url()
+    ));
+    let event = |t: &str, id: &str| format!(r#"{{"eventType":"{t}","eventId":"{id}","data":{{"id":"{id}"}}}}"#).into_bytes();
+    // One key: every event in one partition, in this order.
+    let events = [
+        event("Ok", "a"), event("Panic", "p"), event("Flaky", "f"), event("Loop", "l"),
+        event("Unavailable", "u"), event("Alloc", "m"), event("WriteThenFail", "w"), event("Ok", "z"),
+    ];
+    let records: Vec<(Option<&str>, &[u8])> = events.iter().map(|e| (Some("k"), e.as_slice())).collect();
+    produce(&brokers, &topic, &records);
+
+    let weir = Weir::start(&["--metrics-addr", "off", file.to_str().unwrap()]);
+    let letters = consume(&brokers, &dlq, 5, Duration::from_secs(60));
+    eventually(Duration::from_secs(30), "rows a, f and z", Some(&weir), || {
+        (db.rows("SELECT id, CAST(n AS TEXT) FROM items ORDER BY id") == Some(vec![vec![s("a"), s("1")], vec![s("f"), s("2")], vec![s("z"), s("1")]]))
+            .then_some(())
+    });
+    let (code, log) = weir.terminate();
+    assert_eq!(code, 0, "{log}");
+
+    let summary: Vec<(String, u64, String)> = letters
+        .iter()
+        .map(|l| {
+            let id = l.value["originalEvent"]["eventId"].as_str().unwrap().to_owned();
+            (id, l.value["retryCount"].as_u64().unwrap(), l.value["error"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    let ids: Vec<&str> = summary.iter().map(|(id, _, _)| id.as_str()).collect();
+    assert_eq!(ids, vec!["p", "l", "u", "m", "w"], "{summary:?}\n{log}");
+    assert!(summary[0].2.starts_with("plugin trapped"), "{summary:?}");
+    assert_eq!(summary[1].2, "plugin exceeded its deadline of 200 ms");
+    assert_eq!((summary[2].1, summary[2].2.as_str()), (3, "dependency unavailable"));
+    assert!(summary[3].2.contains("memory"), "{summary:?}");
+    assert_eq!((summary[4].1, summary[4].2.as_str()), (0, "failing after a write, on purpose"));
+    for l in &letters {
+        assert_eq!(l.value["stage"], "handler");
+        assert_eq!(l.value["pipeline"], "hostile");
+        assert_eq!(l.value["pluginVersion"].as_str().unwrap().len(), 12);
+        assert!(l.headers.iter().any(|(k, v)| k == "weir-error" && v == l.value["error"].as_str().unwrap()));
+    }
 }

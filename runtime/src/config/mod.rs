@@ -43,8 +43,43 @@ pub struct Pipeline {
     /// `[sink.topics] rename = { NAME = "kafka-topic" }`: the Kafka topic a plugin's topic
     /// name is produced to, where it differs (say, a per-environment prefix).
     pub topic_renames: BTreeMap<String, String>,
+    /// `[on_error]`: retries and the dead-letter topic.
+    pub on_error: OnError,
     /// Byte spans of values that later checks point at.
     pub spans: Spans,
+}
+
+/// `[on_error]`: what happens to an event the plugin fails on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnError {
+    /// `retries`: how often an event whose error is retryable is tried again (default 3).
+    /// Other failures (bad data, traps, deadlines, memory) are not retried.
+    pub retries: u32,
+    /// `backoff = { initial_ms, multiplier, max_ms }`: the wait before each retry
+    /// (default 100 ms, doubling, at most 10 s).
+    pub backoff: Backoff,
+    /// `dead_letter_topic`: where failed and undecodable events go (default
+    /// `<pipeline name>.dlq`).
+    pub dead_letter_topic: String,
+}
+
+/// Exponential backoff.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    /// `initial_ms`: the first wait.
+    pub initial_ms: u64,
+    /// `multiplier`: each wait is this many times the previous one.
+    pub multiplier: f64,
+    /// `max_ms`: no wait is longer.
+    pub max_ms: u64,
+}
+
+impl Backoff {
+    /// The wait before retry number `attempt` (1-based).
+    pub fn delay(&self, attempt: u32) -> std::time::Duration {
+        let ms = self.initial_ms as f64 * self.multiplier.powi(attempt.saturating_sub(1) as i32);
+        std::time::Duration::from_millis(ms.min(self.max_ms as f64) as u64)
+    }
 }
 
 /// Where a few values were written, so checks after parsing can point at them.
@@ -388,6 +423,40 @@ fn read_pipeline(cx: &mut Collector, root: &mut TableReader, file: &Path) -> Opt
         }
     }
 
+    // [on_error]
+    let mut on_error = OnError {
+        retries: 3,
+        backoff: Backoff { initial_ms: 100, multiplier: 2.0, max_ms: 10_000 },
+        dead_letter_topic: name.as_ref().map_or_else(String::new, |n| format!("{}.dlq", n.value)),
+    };
+    if let Some(mut e) = root.table(cx, "on_error", false) {
+        if let Some(n) = e.integer(cx, "retries", 0..=100) {
+            on_error.retries = n as u32;
+        }
+        if let Some(mut b) = e.table(cx, "backoff", false) {
+            if let Some(n) = b.integer(cx, "initial_ms", 0..=600_000) {
+                on_error.backoff.initial_ms = n as u64;
+            }
+            if let Some(f) = b.float(cx, "multiplier", 1.0..=100.0) {
+                on_error.backoff.multiplier = f;
+            }
+            if let Some(n) = b.integer(cx, "max_ms", 0..=3_600_000) {
+                on_error.backoff.max_ms = n as u64;
+            }
+            b.finish(cx);
+        }
+        if let Some(t) = e.string(cx, "dead_letter_topic", false) {
+            if t.value.trim().is_empty() {
+                cx.error(t.span.clone(), "`on_error.dead_letter_topic` must not be empty");
+            }
+            if topics.as_ref().is_some_and(|ts| ts.iter().any(|s| s.value == t.value)) {
+                cx.error(t.span.clone(), format!("dead-letter topic `{}` is also a source topic", t.value));
+            }
+            on_error.dead_letter_topic = t.value;
+        }
+        e.finish(cx);
+    }
+
     let name = name?.value;
     Some(Pipeline {
         file: file.to_owned(),
@@ -400,6 +469,7 @@ fn read_pipeline(cx: &mut Collector, root: &mut TableReader, file: &Path) -> Opt
         read_model,
         topics: allowed,
         topic_renames: renames,
+        on_error,
         spans,
     })
 }

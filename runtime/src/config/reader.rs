@@ -124,6 +124,26 @@ impl<'t> TableReader<'t> {
         }
     }
 
+    /// A number (integer or float) within `range`.
+    pub fn float(&mut self, cx: &mut Collector, key: &'static str, range: std::ops::RangeInclusive<f64>) -> Option<f64> {
+        let item = self.item(key)?;
+        let value = item.as_float().or_else(|| item.as_integer().map(|i| i as f64));
+        match value {
+            Some(f) if range.contains(&f) => Some(f),
+            Some(f) => {
+                cx.error(
+                    item.span(),
+                    format!("`{}` must be between {} and {}, found {f}", self.qualified(key), range.start(), range.end()),
+                );
+                None
+            }
+            None => {
+                self.wrong_type(cx, key, item, "a number");
+                None
+            }
+        }
+    }
+
     /// An array of strings (a single string is not accepted: say what you mean).
     pub fn strings(&mut self, cx: &mut Collector, key: &'static str, required: bool) -> Option<Vec<Spanned<String>>> {
         let Some(item) = self.item(key) else {

@@ -25,6 +25,8 @@ pub struct InputFailure {
     pub message: String,
     /// Whether the plugin said a retry may succeed.
     pub retryable: bool,
+    /// How often the event was retried before this failure.
+    pub retries: u32,
 }
 
 /// What a batch produced: final row changes, events to emit, and the events that failed.
@@ -88,11 +90,24 @@ impl Instance {
     /// rejected outputs, traps, deadlines, memory) come back in the outcome; only a host
     /// failure is an `Err`.
     pub fn run(&mut self, batch: &Batch) -> anyhow::Result<BatchOutcome> {
+        self.begin_batch();
+        let all: Vec<u32> = (0..batch.len() as u32).collect();
+        let failures = self.run_positions(batch, &all)?;
+        Ok(self.finish_batch(failures))
+    }
+
+    /// Starts a batch: forgets the previous batch's writes and emits.
+    pub fn begin_batch(&mut self) {
         let state = self.store.data_mut();
         state.overlay.clear();
         state.emits.clear();
+    }
+
+    /// Runs the events at `positions` of `batch`, on top of what this batch already wrote
+    /// (a retry sees the writes of the events that succeeded before). Returns the failures.
+    pub fn run_positions(&mut self, batch: &Batch, positions: &[u32]) -> anyhow::Result<Vec<InputFailure>> {
         let mut failures = Vec::new();
-        let mut positions: Vec<u32> = (0..batch.len() as u32).collect();
+        let mut positions = positions.to_vec();
         while !positions.is_empty() {
             let subset = (positions.len() != batch.len()).then(|| batch.subset(&positions));
             let emitted_before = self.begin(&positions);
@@ -107,8 +122,8 @@ impl Instance {
                     let failed_wrote = state.overlay.writers.iter().any(|w| failed_set.contains(w));
                     failures.extend(newly);
                     if failed_wrote {
-                        // Later events may have read what a failed one wrote: run the
-                        // batch again without the failed events.
+                        // Later events may have read what a failed one wrote: run them
+                        // again without the failed events.
                         state.overlay.rollback();
                         state.emits.truncate(emitted_before);
                         positions.retain(|p| !failed_set.contains(p));
@@ -128,8 +143,13 @@ impl Instance {
             }
         }
         failures.sort_by_key(|f| f.position);
+        Ok(failures)
+    }
+
+    /// Ends a batch: its final row changes and emitted events, with `failures`.
+    pub fn finish_batch(&mut self, failures: Vec<InputFailure>) -> BatchOutcome {
         let state = self.store.data_mut();
-        Ok(BatchOutcome { changes: state.overlay.drain(), emits: std::mem::take(&mut state.emits), failures })
+        BatchOutcome { changes: state.overlay.drain(), emits: std::mem::take(&mut state.emits), failures }
     }
 
     fn run_one_by_one(&mut self, batch: &Batch, positions: &[u32], failures: &mut Vec<InputFailure>) -> anyhow::Result<()> {
@@ -146,7 +166,7 @@ impl Instance {
                 Err(CallError::Host(e)) => return Err(e),
                 Err(CallError::Trap(message)) => {
                     self.undo(emitted_before);
-                    failures.push(InputFailure { position: p, message, retryable: false });
+                    failures.push(InputFailure { position: p, message, retryable: false, retries: 0 });
                     self.replace()?;
                 }
             }
@@ -178,11 +198,12 @@ impl Instance {
                 position: state.positions.get(f.index as usize).copied().unwrap_or(f.index),
                 message: f.error.message,
                 retryable: f.error.retryable,
+                retries: 0,
             })
             .collect();
         for (position, message) in state.rejected.drain(..) {
             if !out.iter().any(|f| f.position == position) {
-                out.push(InputFailure { position, message, retryable: false });
+                out.push(InputFailure { position, message, retryable: false, retries: 0 });
             }
         }
         out

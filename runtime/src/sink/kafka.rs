@@ -98,9 +98,7 @@ impl KafkaSink {
             let envelope = Envelope {
                 event_id,
                 event_type: &emit.event_type,
-                timestamp: chrono::DateTime::from_timestamp_millis(batch.timestamp_ms(emit.input))
-                    .unwrap_or_default()
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                timestamp: rfc3339(batch.timestamp_ms(emit.input)),
                 version: 1,
                 source: &self.pipeline,
                 correlation_id: batch.correlation_id(emit.input).or(batch.event_id(emit.input)),
@@ -112,30 +110,125 @@ impl KafkaSink {
             let headers = OwnedHeaders::new()
                 .insert(Header { key: "event-type", value: Some(emit.event_type.as_bytes()) })
                 .insert(Header { key: "event-id", value: Some(envelope.event_id.as_bytes()) });
-            let topic = &self.topics[emit.topic as usize];
-            let mut record = BaseRecord::to(topic).payload(&value).headers(headers);
-            if let Some(key) = &emit.key {
-                record = record.key(key);
-            }
-            let mut record = Some(record);
-            while let Some(r) = record.take() {
-                match self.producer.send(r) {
-                    Ok(()) => {}
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                        std::thread::sleep(Duration::from_millis(5));
-                        record = Some(r);
-                    }
-                    Err((e, _)) => bail!("producing to `{topic}` failed: {e}"),
-                }
-            }
+            self.produce(&self.topics[emit.topic as usize], emit.key.as_deref(), &value, headers)?;
         }
-        self.producer.flush(FLUSH_TIMEOUT).context("waiting for emitted events to be acknowledged")?;
-        let failed = std::mem::take(&mut *self.errors.0.lock().expect("lock"));
-        if let Some(first) = failed.first() {
-            bail!("{} emitted event(s) were not delivered; first error: {first}", failed.len());
+        self.flush()
+    }
+
+    /// Produces dead letters to `topic` and waits until the broker has them all.
+    pub fn send_dead_letters(&self, topic: &str, letters: &[DeadLetter<'_>]) -> anyhow::Result<()> {
+        if letters.is_empty() {
+            return Ok(());
+        }
+        let failed_at = rfc3339(chrono::Utc::now().timestamp_millis());
+        for l in letters {
+            let original: std::borrow::Cow<'_, RawValue> =
+                match l.payload.and_then(|p| serde_json::from_slice::<&RawValue>(p).ok()) {
+                    Some(raw) => std::borrow::Cow::Borrowed(raw),
+                    // Not JSON: the bytes as a JSON string (invalid UTF-8 replaced).
+                    None => {
+                        let text = l.payload.map(String::from_utf8_lossy).unwrap_or_default();
+                        std::borrow::Cow::Owned(RawValue::from_string(serde_json::to_string(&text)?)?)
+                    }
+                };
+            let value = serde_json::to_vec(&DeadLetterValue {
+                original_event: &original,
+                error: l.error,
+                failed_at: &failed_at,
+                retry_count: l.retry_count,
+                stage: l.stage,
+                pipeline: &self.pipeline,
+                plugin_version: l.plugin_version,
+                source_topic: l.topic,
+                source_partition: l.partition,
+                source_offset: l.offset,
+            })?;
+            let (partition, offset, retries) = (l.partition.to_string(), l.offset.to_string(), l.retry_count.to_string());
+            let headers = OwnedHeaders::new()
+                .insert(Header { key: "weir-error", value: Some(l.error.as_bytes()) })
+                .insert(Header { key: "weir-stage", value: Some(l.stage.as_bytes()) })
+                .insert(Header { key: "weir-failed-at", value: Some(failed_at.as_bytes()) })
+                .insert(Header { key: "weir-retry-count", value: Some(retries.as_bytes()) })
+                .insert(Header { key: "weir-pipeline", value: Some(self.pipeline.as_bytes()) })
+                .insert(Header { key: "weir-plugin-version", value: Some(l.plugin_version.as_bytes()) })
+                .insert(Header { key: "weir-source-topic", value: Some(l.topic.as_bytes()) })
+                .insert(Header { key: "weir-source-partition", value: Some(partition.as_bytes()) })
+                .insert(Header { key: "weir-source-offset", value: Some(offset.as_bytes()) });
+            self.produce(topic, l.key, &value, headers)?;
+        }
+        self.flush()
+    }
+
+    fn produce(&self, topic: &str, key: Option<&[u8]>, value: &[u8], headers: OwnedHeaders) -> anyhow::Result<()> {
+        let mut record = BaseRecord::to(topic).payload(value).headers(headers);
+        if let Some(key) = key {
+            record = record.key(key);
+        }
+        let mut record = Some(record);
+        while let Some(r) = record.take() {
+            match self.producer.send(r) {
+                Ok(()) => {}
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    std::thread::sleep(Duration::from_millis(5));
+                    record = Some(r);
+                }
+                Err((e, _)) => bail!("producing to `{topic}` failed: {e}"),
+            }
         }
         Ok(())
     }
+
+    fn flush(&self) -> anyhow::Result<()> {
+        self.producer.flush(FLUSH_TIMEOUT).context("waiting for produced events to be acknowledged")?;
+        let failed = std::mem::take(&mut *self.errors.0.lock().expect("lock"));
+        if let Some(first) = failed.first() {
+            bail!("{} produced event(s) were not delivered; first error: {first}", failed.len());
+        }
+        Ok(())
+    }
+}
+
+/// An event that failed, for the dead-letter topic.
+#[derive(Debug)]
+pub struct DeadLetter<'a> {
+    /// The record value as consumed.
+    pub payload: Option<&'a [u8]>,
+    /// The record key.
+    pub key: Option<&'a [u8]>,
+    /// Source topic, partition and offset.
+    pub topic: &'a str,
+    /// Source partition.
+    pub partition: i32,
+    /// Source offset.
+    pub offset: i64,
+    /// Why it failed.
+    pub error: &'a str,
+    /// `decode` (not an event) or `handler` (the plugin failed).
+    pub stage: &'static str,
+    /// How often it was retried.
+    pub retry_count: u32,
+    /// The plugin version (content hash prefix) that failed on it.
+    pub plugin_version: &'a str,
+}
+
+/// The dead-letter record's value: the seeds' fields plus where the event came from.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeadLetterValue<'a> {
+    original_event: &'a RawValue,
+    error: &'a str,
+    failed_at: &'a str,
+    retry_count: u32,
+    stage: &'a str,
+    pipeline: &'a str,
+    plugin_version: &'a str,
+    source_topic: &'a str,
+    source_partition: i32,
+    source_offset: i64,
+}
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 #[cfg(test)]

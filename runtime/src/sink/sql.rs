@@ -4,6 +4,7 @@
 mod postgres;
 mod sqlite;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::bail;
@@ -11,13 +12,47 @@ use anyhow::bail;
 use crate::config::{ColumnType, Pipeline, Table};
 use crate::plugin::{Change, Value};
 
+/// The table holding each consumer group's next offset per partition, written in the
+/// same transaction as the rows: the database, not Kafka, says what was applied.
+pub const OFFSETS_TABLE: &str = "weir_offsets";
+
+/// Next offsets per (topic, partition).
+pub type Offsets = HashMap<(String, i32), i64>;
+
+/// A partition's stored offset moving forward with a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetAdvance {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// The next offset the database held when the batch was read (`None`: no row yet).
+    pub from: Option<i64>,
+    /// The next offset after the batch.
+    pub to: i64,
+}
+
+/// Another consumer advanced a partition's offset since this batch was read: the batch
+/// was not applied (its transaction rolled back).
+#[derive(Debug, thiserror::Error)]
+#[error("offset of {topic}/{partition} moved since this batch was read (another consumer applied it); batch discarded")]
+pub struct OffsetConflict {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+}
+
 /// A read-model database as the runtime uses it.
 pub trait ReadStore: Send {
     /// The row of table number `table` whose primary key is `key`, in declared order.
     fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>>;
-    /// Applies a batch's final changes in one transaction; when it returns `Ok`, they
-    /// are durable.
-    fn apply(&mut self, changes: &[(u16, Change)]) -> anyhow::Result<()>;
+    /// Applies a batch's final changes and moves the consumer group's offsets, in one
+    /// transaction; when it returns `Ok`, both are durable. If an offset is not at
+    /// `from` any more, nothing is applied and the error is an [`OffsetConflict`].
+    fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance]) -> anyhow::Result<()>;
+    /// The next offsets stored for `group`.
+    fn offsets(&mut self, group: &str) -> anyhow::Result<Offsets>;
     /// Every row of table number `table`, ordered by primary key (for `weir show`).
     fn scan(&mut self, table: usize) -> anyhow::Result<Vec<Vec<Value>>>;
 }

@@ -2,6 +2,8 @@
 //! size and time, and commits offsets only when told (after the sinks accepted a batch).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -31,9 +33,10 @@ pub fn client_config(brokers: &str, pipeline: &Pipeline, defaults: &[(&str, &str
     config
 }
 
-/// Logs partition assignments and revocations.
+/// Logs partition assignments and revocations, and flags them for the pipeline.
 pub struct GroupContext {
     pipeline: String,
+    rebalanced: Arc<AtomicBool>,
 }
 
 impl ClientContext for GroupContext {
@@ -46,6 +49,7 @@ impl ClientContext for GroupContext {
 
 impl ConsumerContext for GroupContext {
     fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.rebalanced.store(true, Ordering::SeqCst);
         match rebalance {
             Rebalance::Assign(tpl) => tracing::info!(pipeline = %self.pipeline, partitions = %describe(tpl), "partitions assigned"),
             Rebalance::Revoke(tpl) => tracing::info!(pipeline = %self.pipeline, partitions = %describe(tpl), "partitions revoked"),
@@ -62,6 +66,7 @@ fn describe(tpl: &TopicPartitionList) -> String {
 /// The consumer of one pipeline.
 pub struct Source {
     consumer: BaseConsumer<GroupContext>,
+    rebalanced: Arc<AtomicBool>,
     max_events: usize,
     max_wait: Duration,
 }
@@ -85,13 +90,15 @@ impl Source {
             ("fetch.wait.max.ms", "10"),
             ("fetch.queue.backoff.ms", "10"),
         ]);
+        let rebalanced = Arc::new(AtomicBool::new(false));
         let consumer: BaseConsumer<GroupContext> = config
-            .create_with_context(GroupContext { pipeline: pipeline.name.clone() })
+            .create_with_context(GroupContext { pipeline: pipeline.name.clone(), rebalanced: rebalanced.clone() })
             .context("creating the Kafka consumer")?;
         let topics: Vec<&str> = pipeline.source.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics).context("subscribing to the source topics")?;
         Ok(Source {
             consumer,
+            rebalanced,
             max_events: pipeline.handler.batch.max_events,
             max_wait: Duration::from_millis(pipeline.handler.batch.max_wait_ms),
         })
@@ -123,8 +130,28 @@ impl Source {
         Ok(())
     }
 
+    /// Whether partitions were assigned or revoked since the last call.
+    pub fn take_rebalanced(&self) -> bool {
+        self.rebalanced.swap(false, Ordering::SeqCst)
+    }
+
+    /// The partitions currently assigned.
+    pub fn assigned(&self) -> anyhow::Result<Vec<(String, i32)>> {
+        let tpl = self.consumer.assignment()?;
+        Ok(tpl.elements().iter().map(|e| (e.topic().to_owned(), e.partition())).collect())
+    }
+
+    /// Moves consumption of a partition back (or forward) to `offset`.
+    pub fn rewind(&self, topic: &str, partition: i32, offset: i64) {
+        if let Err(e) = self.consumer.seek(topic, partition, Offset::Offset(offset), Duration::from_secs(5)) {
+            tracing::warn!("cannot seek {topic}/{partition} to {offset}: {e}; the database's offsets still filter what was applied");
+        }
+    }
+
     /// Commits, for each partition in `batch`, the offset after its last record.
-    pub fn commit(&self, batch: &[(BorrowedMessage<'_>, Instant)]) -> anyhow::Result<()> {
+    /// `wait`: synchronously (the offsets are the only record of progress), or in the
+    /// background (the database holds the offsets; Kafka's copy shows lag).
+    pub fn commit(&self, batch: &[(BorrowedMessage<'_>, Instant)], wait: bool) -> anyhow::Result<()> {
         let mut next: BTreeMap<(&str, i32), i64> = BTreeMap::new();
         for (m, _) in batch {
             let slot = next.entry((m.topic(), m.partition())).or_insert(0);
@@ -134,7 +161,8 @@ impl Source {
         for ((topic, partition), offset) in next {
             tpl.add_partition_offset(topic, partition, Offset::Offset(offset))?;
         }
-        self.consumer.commit(&tpl, CommitMode::Sync).context("committing offsets to Kafka")
+        let mode = if wait { CommitMode::Sync } else { CommitMode::Async };
+        self.consumer.commit(&tpl, mode).context("committing offsets to Kafka")
     }
 
     /// Whether this consumer has partitions and has committed everything in them.

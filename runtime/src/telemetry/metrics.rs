@@ -21,6 +21,8 @@ pub enum Status {
     Invalid,
     /// No handler routes its type.
     Skipped,
+    /// Already applied to the read model (a redelivery after a crash or rebalance).
+    Duplicate,
 }
 
 impl Status {
@@ -30,6 +32,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Invalid => "invalid",
             Status::Skipped => "skipped",
+            Status::Duplicate => "duplicate",
         }
     }
 }
@@ -50,6 +53,8 @@ pub struct Metrics {
     /// `pipeline_errors_total{pipeline,stage}`: failed attempts of a stage (source,
     /// plugin, kafka, read_model, commit), each retried with backoff.
     pub errors: IntCounterVec,
+    /// `dead_letters_total{pipeline,stage}`: events sent to the dead-letter topic.
+    pub dead_letters: IntCounterVec,
     /// `pipeline_up{pipeline}`: 1 while the pipeline consumes normally.
     pub up: IntGaugeVec,
     seen_types: Mutex<HashSet<(String, String)>>,
@@ -92,6 +97,11 @@ impl Metrics {
             &["pipeline", "stage"],
         )
         .expect("metric");
+        let dead_letters = IntCounterVec::new(
+            Opts::new("dead_letters_total", "Events sent to the dead-letter topic, by stage (decode, handler)."),
+            &["pipeline", "stage"],
+        )
+        .expect("metric");
         let up = IntGaugeVec::new(Opts::new("pipeline_up", "1 while the pipeline consumes normally."), &["pipeline"])
             .expect("metric");
         for m in [
@@ -100,11 +110,12 @@ impl Metrics {
             Box::new(handler_call.clone()),
             Box::new(batch_size.clone()),
             Box::new(errors.clone()),
+            Box::new(dead_letters.clone()),
             Box::new(up.clone()),
         ] {
             registry.register(m).expect("register");
         }
-        Metrics { registry, events, duration, handler_call, batch_size, errors, up, seen_types: Mutex::default() }
+        Metrics { registry, events, duration, handler_call, batch_size, errors, dead_letters, up, seen_types: Mutex::default() }
     }
 
     /// Counts `n` events of `event_type` with `status` for `pipeline`.

@@ -219,3 +219,44 @@ pub fn http_get(addr: &str, path: &str) -> Option<String> {
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+/// A consumed record: key, value and headers.
+#[derive(Debug, Clone)]
+pub struct Consumed {
+    /// Record key.
+    pub key: Option<String>,
+    /// Record value, parsed as JSON.
+    pub value: serde_json::Value,
+    /// Headers, values as text.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Reads `topic` from the beginning until `count` records arrived (or `timeout`).
+pub fn consume(brokers: &str, topic: &str, count: usize, timeout: Duration) -> Vec<Consumed> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::{Headers, Message};
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", unique("reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "10")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < count && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            let headers = m.headers().map_or_else(Vec::new, |h| {
+                h.iter().map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned())).collect()
+            });
+            out.push(Consumed {
+                key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                value: serde_json::from_slice(m.payload().unwrap_or(b"null")).unwrap(),
+                headers,
+            });
+        }
+    }
+    out
+}

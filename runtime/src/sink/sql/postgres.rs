@@ -4,7 +4,7 @@
 use anyhow::Context;
 use ::postgres::{Client, NoTls};
 
-use super::{ReadStore, text_value, value_text};
+use super::{OFFSETS_TABLE, OffsetAdvance, OffsetConflict, Offsets, ReadStore, text_value, value_text};
 use crate::config::{ColumnType, Table};
 use crate::plugin::{Change, Value};
 
@@ -40,12 +40,20 @@ impl Postgres {
     /// Connects to `url` and creates the declared tables if missing.
     pub fn connect(url: &str, tables: &[Table]) -> anyhow::Result<Self> {
         let mut client = Client::connect(url, NoTls).with_context(|| format!("connecting to PostgreSQL at {}", redact(url)))?;
+        // Concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL: weir
+        // processes starting together take turns under an advisory lock.
+        let mut ddl = client.transaction()?;
+        ddl.execute("SELECT pg_advisory_xact_lock(7394021)", &[])?;
+        ddl.batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {OFFSETS_TABLE} (consumer_group text NOT NULL, topic text NOT NULL, \
+             partition integer NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (consumer_group, topic, partition))"
+        ))
+        .context("creating the offsets table")?;
         let mut statements = Vec::new();
         for t in tables {
             let cols: Vec<String> = t.columns.iter().map(|(n, ty)| format!("\"{n}\" {}", pg_type(*ty))).collect();
             let pk: Vec<String> = t.primary_key.iter().map(|k| format!("\"{k}\"")).collect();
-            client
-                .batch_execute(&format!(
+            ddl.batch_execute(&format!(
                     "CREATE TABLE IF NOT EXISTS \"{}\" ({}, PRIMARY KEY ({}))",
                     t.name,
                     cols.join(", "),
@@ -94,6 +102,7 @@ impl Postgres {
                 scan: format!("SELECT {} FROM \"{}\" ORDER BY {}", as_text.join(", "), t.name, pk.join(", ")),
             });
         }
+        ddl.commit().context("creating tables")?;
         Ok(Postgres { client, url: url.to_owned(), tables: statements })
     }
 
@@ -133,9 +142,24 @@ impl ReadStore for Postgres {
         Ok(row.map(|r| read_row(&self.tables[table], &r)))
     }
 
-    fn apply(&mut self, changes: &[(u16, Change)]) -> anyhow::Result<()> {
+    fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance]) -> anyhow::Result<()> {
         self.connected()?;
         let mut tx = self.client.transaction()?;
+        for o in offsets {
+            let moved = match o.from {
+                Some(from) => tx.execute(
+                    &format!("UPDATE {OFFSETS_TABLE} SET next_offset = $4 WHERE consumer_group = $1 AND topic = $2 AND partition = $3 AND next_offset = $5"),
+                    &[&group, &o.topic, &o.partition, &o.to, &from],
+                )?,
+                None => tx.execute(
+                    &format!("INSERT INTO {OFFSETS_TABLE} (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
+                    &[&group, &o.topic, &o.partition, &o.to],
+                )?,
+            };
+            if moved != 1 {
+                return Err(OffsetConflict { topic: o.topic.clone(), partition: o.partition }.into());
+            }
+        }
         let mut at = 0;
         while at < changes.len() {
             let table = changes[at].0;
@@ -169,6 +193,15 @@ impl ReadStore for Postgres {
         }
         tx.commit().context("committing to PostgreSQL")?;
         Ok(())
+    }
+
+    fn offsets(&mut self, group: &str) -> anyhow::Result<Offsets> {
+        self.connected()?;
+        let rows = self.client.query(
+            &format!("SELECT topic, partition, next_offset FROM {OFFSETS_TABLE} WHERE consumer_group = $1"),
+            &[&group],
+        )?;
+        Ok(rows.iter().map(|r| ((r.get::<_, String>(0), r.get::<_, i32>(1)), r.get::<_, i64>(2))).collect())
     }
 
     fn scan(&mut self, table: usize) -> anyhow::Result<Vec<Vec<Value>>> {

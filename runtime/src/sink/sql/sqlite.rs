@@ -7,7 +7,7 @@ use anyhow::Context;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql, params_from_iter};
 
-use super::ReadStore;
+use super::{OFFSETS_TABLE, OffsetAdvance, OffsetConflict, Offsets, ReadStore};
 use crate::config::{ColumnType, Table};
 use crate::plugin::{Change, Value};
 
@@ -45,6 +45,11 @@ impl Sqlite {
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {OFFSETS_TABLE} (consumer_group TEXT NOT NULL, topic TEXT NOT NULL, \
+             partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (consumer_group, topic, partition))"
+        ))
+        .context("creating the offsets table")?;
         let mut statements = Vec::new();
         for t in tables {
             let cols: Vec<String> = t.columns.iter().map(|(n, ty)| format!("\"{n}\" {}", sqlite_type(*ty))).collect();
@@ -122,8 +127,25 @@ impl ReadStore for Sqlite {
         })
     }
 
-    fn apply(&mut self, changes: &[(u16, Change)]) -> anyhow::Result<()> {
+    fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance]) -> anyhow::Result<()> {
         let tx = self.conn.transaction()?;
+        for o in offsets {
+            let moved = match o.from {
+                Some(from) => tx
+                    .prepare_cached(&format!(
+                        "UPDATE {OFFSETS_TABLE} SET next_offset = ?4 WHERE consumer_group = ?1 AND topic = ?2 AND partition = ?3 AND next_offset = ?5"
+                    ))?
+                    .execute(rusqlite::params![group, o.topic, o.partition, o.to, from])?,
+                None => tx
+                    .prepare_cached(&format!(
+                        "INSERT INTO {OFFSETS_TABLE} (consumer_group, topic, partition, next_offset) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"
+                    ))?
+                    .execute(rusqlite::params![group, o.topic, o.partition, o.to])?,
+            };
+            if moved != 1 {
+                return Err(OffsetConflict { topic: o.topic.clone(), partition: o.partition }.into());
+            }
+        }
         for (table, change) in changes {
             let s = &self.tables[*table as usize];
             match change {
@@ -138,6 +160,14 @@ impl ReadStore for Sqlite {
         }
         tx.commit().context("committing to SQLite")?;
         Ok(())
+    }
+
+    fn offsets(&mut self, group: &str) -> anyhow::Result<Offsets> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT topic, partition, next_offset FROM {OFFSETS_TABLE} WHERE consumer_group = ?1"
+        ))?;
+        let rows = stmt.query_map([group], |r| Ok(((r.get::<_, String>(0)?, r.get::<_, i32>(1)?), r.get::<_, i64>(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn scan(&mut self, table: usize) -> anyhow::Result<Vec<Vec<Value>>> {

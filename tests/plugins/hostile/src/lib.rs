@@ -1,9 +1,16 @@
 //! Misbehaves on demand, by event type, to test that weir isolates failing events:
 //! `Ok` writes a row `items(id, n)`; `Panic` panics (a trap); `Loop` never returns (the
 //! deadline); `Alloc` grows memory without bound (the memory limit); `WriteThenFail`
-//! writes a row and then returns an error; `Read` copies the row `id` into `copy_of`.
+//! writes a row and then returns an error; `Read` copies the row `id` into `copy_of`;
+//! `Flaky` fails with a retryable error on its first two tries in an instance, then
+//! writes its row; `Unavailable` always fails with a retryable error.
+
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use weir_sdk::{projection, Ctx, Error, Event, Row};
+
+/// Tries of `Flaky` events so far in this instance.
+static FLAKY_TRIES: AtomicU32 = AtomicU32::new(0);
 
 fn id(event: &Event) -> Result<String, Error> {
     let data: serde_json::Value = event.data()?;
@@ -39,6 +46,13 @@ pub fn handle(event: &Event, ctx: &mut Ctx) -> Result<(), Error> {
             let n = ctx.get("items", source)?.and_then(|r| r.i64("n"));
             ctx.upsert(Row::new("items").set("id", id(event)?).set("n", n))
         }
+        "Flaky" => {
+            if FLAKY_TRIES.fetch_add(1, Ordering::Relaxed) < 2 {
+                return Err(Error::retryable("flaky dependency, try again"));
+            }
+            ctx.upsert(Row::new("items").set("id", id(event)?).set("n", 2))
+        }
+        "Unavailable" => Err(Error::retryable("dependency unavailable")),
         other => Err(Error::new(format!("unexpected event type {other}"))),
     }
 }
