@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 use rdkafka::ClientConfig;
 
 /// The repository root.
@@ -66,10 +66,30 @@ pub fn create_topics(brokers: &str, topics: &[&str]) {
     }
 }
 
-/// Produces `(key, value)` records to `topic` and waits for all acknowledgements.
+/// Counts records the broker did not acknowledge.
+#[derive(Clone, Default)]
+struct DeliveryFailures(Arc<Mutex<Vec<String>>>);
+
+impl rdkafka::ClientContext for DeliveryFailures {}
+
+impl rdkafka::producer::ProducerContext for DeliveryFailures {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &rdkafka::producer::DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.0.lock().unwrap().push(e.to_string());
+        }
+    }
+}
+
+/// Produces `(key, value)` records to `topic` and waits until the broker acknowledged
+/// every one (panics otherwise).
 pub fn produce(brokers: &str, topic: &str, records: &[(Option<&str>, &[u8])]) {
-    let producer: ThreadedProducer<DefaultProducerContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
+    let failures = DeliveryFailures::default();
+    let producer: ThreadedProducer<DeliveryFailures> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .create_with_context(failures.clone())
+        .unwrap();
     for (key, value) in records {
         let mut r = BaseRecord::<str, [u8]>::to(topic).payload(*value);
         if let Some(k) = key {
@@ -78,6 +98,8 @@ pub fn produce(brokers: &str, topic: &str, records: &[(Option<&str>, &[u8])]) {
         producer.send(r).map_err(|(e, _)| e).unwrap();
     }
     producer.flush(Duration::from_secs(30)).unwrap();
+    let failed = failures.0.lock().unwrap();
+    assert!(failed.is_empty(), "the broker did not acknowledge {} record(s): {:?}", failed.len(), failed.first());
 }
 
 /// The seeds' sample events of a file in samples/, keyed by `aggregateId`.
@@ -155,6 +177,12 @@ impl Weir {
             assert!(Instant::now() < deadline, "weir did not exit after SIGTERM:\n{}", self.log());
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Kills the process with SIGKILL (no chance to finish anything) and reaps it.
+    pub fn kill9(mut self) {
+        Command::new("kill").args(["-KILL", &self.child.id().to_string()]).status().unwrap();
+        self.child.wait().unwrap();
     }
 
     /// Waits for the process to exit by itself; returns the exit code.

@@ -1,0 +1,220 @@
+//! Crash tests: weir under continuous load, killed with SIGKILL 20 times at random
+//! moments and restarted; then an independent checker compares the read model and the
+//! emitted events with what the topic holds. The bank account model shows any double
+//! application (a deposit applied twice is a wrong balance).
+//!
+//! The broker is librdkafka's mock cluster, hosted by this test process (only weir is
+//! killed). tansu 0.6.0's in-memory storage is not used here: under concurrent produce
+//! and fetch it was seen to hold fewer records than it acknowledged, and to serve
+//! different records at offsets weir had already consumed, which no offset-based
+//! consumer can survive.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const ACCOUNTS: usize = 40;
+const KILLS: usize = 20;
+
+/// A small deterministic random source (xorshift), so a failing run can be repeated.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// What the producer sent, for the checker.
+#[derive(Default)]
+struct Produced {
+    deposits: BTreeMap<String, i64>,
+    transactions: BTreeMap<String, i64>,
+    overdraft_ids: BTreeSet<String>,
+}
+
+fn crash_test(database: &str, read_balances: impl Fn() -> Option<BTreeMap<String, (i64, i64)>>) {
+    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let u = unique("crash");
+    let (topic, notices, dlq) = (format!("accounts_{u}"), format!("notices_{u}"), format!("dlq_{u}"));
+    for t in [&topic, &notices, &dlq] {
+        cluster.create_topic(t, 3, 1).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_pipeline(dir.path(), "bank.toml", &format!(
+        "[pipeline]\nname = \"bank\"\nbrokers = \"{brokers}\"\ngroup = \"bank-{u}\"\n\
+         [pipeline.kafka]\n\"session.timeout.ms\" = \"6000\"\n\"max.poll.interval.ms\" = \"10000\"\n\
+         [source]\ntopics = [\"{topic}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\nbatch = {{ max_events = 50, max_wait_ms = 5 }}\n\
+         [sink.read_model]\ndatabase = \"{database}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
+         columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
+         [sink.topics]\nallowed = [\"account-notices\"]\nrename = {{ account-notices = \"{notices}\" }}\n[on_error]\ndead_letter_topic = \"{dlq}\"\n"
+    ));
+    let file = file.to_str().unwrap().to_owned();
+
+    // Accounts open first; then deposits and overdrafts flow until the kills are over.
+    let opens: Vec<Vec<u8>> = (0..ACCOUNTS)
+        .map(|a| format!(r#"{{"eventType":"AccountOpened","eventId":"open-{a}","data":{{"accountId":"acc-{a}","initialBalance":0}}}}"#).into_bytes())
+        .collect();
+    let keys: Vec<String> = (0..ACCOUNTS).map(|a| format!("acc-{a}")).collect();
+    let records: Vec<(Option<&str>, &[u8])> = opens.iter().zip(&keys).map(|(v, k)| (Some(k.as_str()), v.as_slice())).collect();
+    produce(&brokers, &topic, &records);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let producer = {
+        let (brokers, topic, stop) = (brokers.clone(), topic.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut rng = Rng(0x5eed_0001);
+            let mut produced = Produced::default();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let mut batch = Vec::new();
+                for _ in 0..20 {
+                    let a = rng.below(ACCOUNTS as u64);
+                    let id = format!("evt-{n}");
+                    n += 1;
+                    let key = format!("acc-{a}");
+                    let value = if rng.below(50) == 0 {
+                        produced.overdraft_ids.insert(id.clone());
+                        format!(r#"{{"eventType":"MoneyWithdrawn","eventId":"{id}","data":{{"accountId":"{key}","amount":1000000}}}}"#)
+                    } else {
+                        let amount = 1 + rng.below(9) as i64;
+                        *produced.deposits.entry(key.clone()).or_default() += amount;
+                        *produced.transactions.entry(key.clone()).or_default() += 1;
+                        format!(r#"{{"eventType":"MoneyDeposited","eventId":"{id}","data":{{"accountId":"{key}","amount":{amount}}}}}"#)
+                    };
+                    batch.push((key, value.into_bytes()));
+                }
+                let records: Vec<(Option<&str>, &[u8])> = batch.iter().map(|(k, v)| (Some(k.as_str()), v.as_slice())).collect();
+                produce(&brokers, &topic, &records);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            produced
+        })
+    };
+
+    let mut rng = Rng(0xc4a5_4001);
+    let mut resumes = Vec::new();
+    for kill in 0..KILLS {
+        let started = Instant::now();
+        let before = read_balances().map(|b| b.values().map(|(_, t)| *t).sum::<i64>()).unwrap_or(0);
+        let weir = Weir::start(&["--metrics-addr", "off", &file]);
+        // Half the kills come as soon as the process makes progress, the rest at a
+        // random moment up to two seconds later.
+        let resumed = eventually(Duration::from_secs(60), "progress after a restart", Some(&weir), || {
+            let now = read_balances().map(|b| b.values().map(|(_, t)| *t).sum::<i64>()).unwrap_or(0);
+            (now > before).then(|| started.elapsed())
+        });
+        eprintln!("crash test: run {kill} made progress after {resumed:?}");
+        resumes.push(resumed);
+        if kill % 2 == 1 {
+            std::thread::sleep(Duration::from_millis(rng.below(2000)));
+        }
+        weir.kill9();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let produced = producer.join().unwrap();
+
+    // The checker's truth is what the topic holds, read independently of weir.
+    let in_topic: usize = {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        let c: BaseConsumer = rdkafka::ClientConfig::new().set("bootstrap.servers", &brokers).create().unwrap();
+        (0..3).map(|p| { let (lo, hi) = c.fetch_watermarks(&topic, p, Duration::from_secs(5)).unwrap(); (hi - lo) as usize }).sum()
+    };
+    let events = consume(&brokers, &topic, in_topic, Duration::from_secs(60));
+    assert_eq!(events.len(), in_topic, "the checker could not read the whole topic");
+    let mut expected: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut overdrafts = BTreeSet::new();
+    for e in &events {
+        let account = e.value["data"]["accountId"].as_str().unwrap().to_owned();
+        match e.value["eventType"].as_str().unwrap() {
+            "AccountOpened" => {
+                expected.entry(account).or_default();
+            }
+            "MoneyDeposited" => {
+                let slot = expected.entry(account).or_default();
+                slot.0 += e.value["data"]["amount"].as_i64().unwrap();
+                slot.1 += 1;
+            }
+            _ => {
+                overdrafts.insert(e.value["eventId"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    let produced_count = ACCOUNTS + produced.transactions.values().sum::<i64>() as usize + produced.overdraft_ids.len();
+    let total: i64 = expected.values().map(|(_, t)| *t).sum();
+
+    // A last, clean run drains what is left; then the read model must match exactly.
+    let weir = Weir::start(&["--metrics-addr", "off", &file]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline
+        && read_balances().map(|b| b.values().map(|(_, t)| *t).sum::<i64>()).unwrap_or(0) < total
+    {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let (code, log) = weir.terminate();
+    assert_eq!(code, 0, "{log}");
+    let letters = consume(&brokers, &dlq, usize::MAX, Duration::from_secs(3));
+    assert!(letters.is_empty(), "dead letters: {letters:?}");
+    let actual = read_balances().unwrap();
+    let wrong: Vec<_> = expected.iter().filter(|(k, v)| actual.get(*k) != Some(v)).map(|(k, v)| (k, v, actual.get(k))).collect();
+    assert!(wrong.is_empty(), "read model differs from the topic (account, expected, actual): {wrong:?}\n{log}");
+    assert_eq!(actual.len(), expected.len());
+
+    // Every overdraft emitted exactly one rejection id; replays repeat the same id.
+    let wanted: BTreeSet<String> = overdrafts.iter().map(|id| weir::sink::kafka::derived_event_id(id, 0).to_string()).collect();
+    let mut seen = BTreeSet::new();
+    let mut copies = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while seen != wanted && Instant::now() < deadline {
+        let notices = consume(&brokers, &notices, usize::MAX, Duration::from_secs(5));
+        copies = notices.len();
+        seen = notices.iter().map(|n| n.value["eventId"].as_str().unwrap().to_owned()).collect();
+    }
+    assert_eq!(seen, wanted, "emitted rejections differ from the overdrafts in the topic");
+    resumes.sort();
+    println!(
+        "{KILLS} SIGKILLs; {total} deposits and {} overdrafts applied exactly once ({} records produced, {in_topic} held by the broker); \
+         {copies} rejection records, {} distinct ids; time to progress after a restart: median {:?}, max {:?}",
+        overdrafts.len(),
+        produced_count,
+        seen.len(),
+        resumes[resumes.len() / 2],
+        resumes[resumes.len() - 1]
+    );
+}
+
+#[test]
+fn sigkill_under_load_loses_and_doubles_nothing_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.db");
+    let database = format!("sqlite://{}", path.display());
+    crash_test(&database, || {
+        let conn = rusqlite::Connection::open(&path).ok()?;
+        let mut stmt = conn.prepare("SELECT id, CAST(balance AS INTEGER), transactions FROM accounts").ok()?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))).ok()?;
+        rows.collect::<Result<_, _>>().ok()
+    });
+}
+
+#[test]
+fn sigkill_under_load_loses_and_doubles_nothing_postgres() {
+    let url = postgres_schema(&unique("weir_crash"));
+    crash_test(&url, || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).ok()?;
+        let rows = client.query("SELECT id, balance::bigint, transactions FROM accounts", &[]).ok()?;
+        Some(rows.iter().map(|r| (r.get::<_, String>(0), (r.get::<_, i64>(1), r.get::<_, i64>(2)))).collect())
+    });
+}
