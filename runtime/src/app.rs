@@ -26,6 +26,7 @@ pub fn main(cli: Cli) -> anyhow::Result<i32> {
         Command::Check { files } => check_command(&files),
         Command::Show { database, files } => show_command(&files, database.as_deref()),
         Command::Run(args) => run_command(args),
+        Command::Dlq { action, pipeline, brokers, filter } => dlq_command(action, pipeline, brokers, &filter),
     }
 }
 
@@ -44,6 +45,39 @@ fn check_command(files: &[PathBuf]) -> anyhow::Result<i32> {
             Ok(1)
         }
     }
+}
+
+fn dlq_command(
+    action: crate::cli::DlqAction,
+    pipeline: Option<PathBuf>,
+    brokers: Option<String>,
+    filter: &crate::dlq::Filter,
+) -> anyhow::Result<i32> {
+    let Some(file) = pipeline else { bail!("name the pipeline file with --pipeline FILE") };
+    let pipeline = match crate::config::load(&file) {
+        Ok(p) => p,
+        Err(d) => {
+            eprint!("{}", crate::config::Diagnostics(d));
+            return Ok(1);
+        }
+    };
+    let Some(brokers) = brokers.or_else(|| pipeline.brokers.clone()) else {
+        bail!("the pipeline uses the embedded broker, which keeps nothing after exit: pass --brokers");
+    };
+    let letters: Vec<_> = crate::dlq::read(&brokers, &pipeline)?.into_iter().filter(|l| l.matches(filter)).collect();
+    match action {
+        crate::cli::DlqAction::List => crate::dlq::list(&letters),
+        crate::cli::DlqAction::Show => {
+            for l in &letters {
+                println!("{}", serde_json::json!({"letter": l.id(), "record": l.value}));
+            }
+        }
+        crate::cli::DlqAction::Replay => {
+            let n = crate::dlq::replay(&brokers, &pipeline, &letters)?;
+            println!("replayed {n} dead letter(s) to their source topics");
+        }
+    }
+    Ok(0)
 }
 
 fn show_command(files: &[PathBuf], database: Option<&str>) -> anyhow::Result<i32> {

@@ -37,6 +37,21 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// List, show or replay a pipeline's dead letters (needs a real broker).
+    Dlq {
+        /// What to do.
+        #[command(subcommand)]
+        action: DlqAction,
+        /// The pipeline file (names the dead-letter topic and the brokers).
+        #[arg(global = true, long, short)]
+        pipeline: Option<PathBuf>,
+        /// Use these bootstrap servers instead of the pipeline's.
+        #[arg(global = true, long, env = "WEIR_BROKERS")]
+        brokers: Option<String>,
+        /// Which letters.
+        #[command(flatten)]
+        filter: crate::dlq::Filter,
+    },
     /// Print the rows of the read-model tables the pipelines declare.
     Show {
         /// Use this database instead of the pipelines' own `database`.
@@ -46,6 +61,17 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+/// What `weir dlq` does.
+#[derive(Debug, Subcommand)]
+pub enum DlqAction {
+    /// One line per dead letter: where it came from, when, why.
+    List,
+    /// The full dead-letter records as JSON lines.
+    Show,
+    /// Produce the letters' original events back to their source topics.
+    Replay,
 }
 
 /// Options of `weir run`.

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod dlq;
 pub mod embedded;
 pub mod pipeline;
 pub mod plugin;

@@ -88,10 +88,17 @@ impl PipelineRun {
                 }
             }
             if let Some(applied) = &applied {
-                let duplicates = drop_applied(&mut records, applied);
+                let before = records.len();
+                let positions = drop_applied(&mut records, applied);
+                let duplicates = before - records.len();
                 if duplicates > 0 {
                     tracing::debug!(pipeline = name, duplicates, "skipped records the read model already holds");
                     METRICS.count(name, "", Status::Duplicate, duplicates as u64);
+                    if records.is_empty() {
+                        // Let Kafka's copy of the offsets catch up with the database's.
+                        let positions: Vec<(&str, i32, i64)> = positions.iter().map(|(t, p, o)| (t.as_str(), *p, *o)).collect();
+                        let _ = source.commit_positions(&positions, false);
+                    }
                 }
             }
             if records.is_empty() {
@@ -262,10 +269,9 @@ fn load_offsets(instance: &mut Instance, group: &str) -> anyhow::Result<Offsets>
 }
 
 /// Drops records below what the read model already applied (and repeats within the
-/// batch); returns how many.
-fn drop_applied(records: &mut Vec<(BorrowedMessage<'_>, Instant)>, applied: &Offsets) -> usize {
+/// batch); returns the next offset per partition seen.
+fn drop_applied(records: &mut Vec<(BorrowedMessage<'_>, Instant)>, applied: &Offsets) -> Vec<(String, i32, i64)> {
     let mut next: Vec<(String, i32, i64)> = Vec::new();
-    let before = records.len();
     records.retain(|(m, _)| {
         let at = match next.iter().position(|(t, p, _)| t == m.topic() && *p == m.partition()) {
             Some(at) => at,
@@ -281,7 +287,7 @@ fn drop_applied(records: &mut Vec<(BorrowedMessage<'_>, Instant)>, applied: &Off
         next[at].2 = m.offset() + 1;
         true
     });
-    before - records.len()
+    next
 }
 
 /// The offset moves a batch makes, per partition.

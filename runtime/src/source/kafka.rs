@@ -157,9 +157,15 @@ impl Source {
             let slot = next.entry((m.topic(), m.partition())).or_insert(0);
             *slot = (*slot).max(m.offset() + 1);
         }
+        let positions: Vec<(&str, i32, i64)> = next.into_iter().map(|((t, p), o)| (t, p, o)).collect();
+        self.commit_positions(&positions, wait)
+    }
+
+    /// Commits the given next offsets (topic, partition, offset).
+    pub fn commit_positions(&self, positions: &[(&str, i32, i64)], wait: bool) -> anyhow::Result<()> {
         let mut tpl = TopicPartitionList::new();
-        for ((topic, partition), offset) in next {
-            tpl.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+        for (topic, partition, offset) in positions {
+            tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
         }
         let mode = if wait { CommitMode::Sync } else { CommitMode::Async };
         self.consumer.commit(&tpl, mode).context("committing offsets to Kafka")
