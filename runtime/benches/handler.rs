@@ -125,6 +125,28 @@ fn handler(c: &mut Criterion) {
             assert_eq!(outcome.changes.len(), 900);
         })
     });
+    // The same component call on a batch packed beforehand: the boundary and the guest,
+    // without the host's envelope decoding.
+    builder.clear();
+    for (i, p) in payloads.iter().enumerate() {
+        builder.push(p, None, &decode(Some(p), None, None).unwrap(), i as u32);
+    }
+    group.bench_function("component_call_only", |b| {
+        b.iter(|| {
+            let outcome = instance.run(builder.batch()).unwrap();
+            assert_eq!(outcome.changes.len(), 900);
+        })
+    });
+    // Host envelope decoding and packing alone.
+    group.bench_function("decode_and_pack_only", |b| {
+        b.iter(|| {
+            builder.clear();
+            for (i, p) in payloads.iter().enumerate() {
+                builder.push(p, None, &decode(Some(p), None, None).unwrap(), i as u32);
+            }
+            assert_eq!(builder.len(), BATCH);
+        })
+    });
     group.finish();
 }
 

@@ -1,7 +1,7 @@
 //! `weir dlq`: list, show and replay a pipeline's dead letters.
 //!
 //! Dead letters are read straight from the dead-letter topic (no consumer group, nothing
-//! committed), from its start to its end at the time of the call.
+//! committed), from its start until it has been quiet for a second.
 
 use std::time::Duration;
 
@@ -15,6 +15,10 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::config::Pipeline;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for the first dead letter before deciding there is none.
+const FIRST_RECORD_WAIT: Duration = Duration::from_secs(5);
+/// Reading stops once no dead letter arrived for this long.
+const QUIET: Duration = Duration::from_secs(1);
 
 /// One dead letter as read back.
 #[derive(Debug, Clone)]
@@ -56,13 +60,13 @@ impl Letter {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Filter {
     /// Only letters whose error contains this text.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub error: Option<String>,
     /// Only letters of this event type.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub event_type: Option<String>,
     /// Only letters of this stage (`decode` or `handler`).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub stage: Option<String>,
 }
 
@@ -77,32 +81,23 @@ pub fn read(brokers: &str, pipeline: &Pipeline) -> anyhow::Result<Vec<Letter>> {
         .create()
         .context("creating the dead-letter reader")?;
     let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).context("reading the dead-letter topic's metadata")?;
-    let partitions: Vec<i32> = metadata.topics().iter().flat_map(|t| t.partitions().iter().map(|p| p.id())).collect();
     let mut tpl = TopicPartitionList::new();
-    let mut remaining = 0;
-    let mut ends = Vec::new();
-    for p in partitions {
-        let (low, high) = consumer.fetch_watermarks(topic, p, TIMEOUT)?;
-        if high > low {
-            tpl.add_partition_offset(topic, p, Offset::Offset(low))?;
-            remaining += (high - low) as usize;
-            ends.push((p, high));
-        }
-    }
-    let mut letters = Vec::with_capacity(remaining);
-    if remaining == 0 {
-        return Ok(letters);
+    for p in metadata.topics().iter().flat_map(|t| t.partitions().iter().map(|p| p.id())) {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)?;
     }
     consumer.assign(&tpl)?;
-    while letters.len() < remaining {
-        match consumer.poll(TIMEOUT) {
-            None => bail!("timed out reading `{topic}` ({} of {remaining} letters read)", letters.len()),
+    // Read until the topic has been quiet for a while: watermarks are not reliable on
+    // every Kafka-compatible broker.
+    let mut letters = Vec::new();
+    let mut wait = FIRST_RECORD_WAIT;
+    loop {
+        match consumer.poll(wait) {
+            None => break,
             Some(Err(e)) => bail!("reading `{topic}`: {e}"),
             Some(Ok(m)) => {
-                if ends.iter().any(|(p, high)| *p == m.partition() && m.offset() < *high) {
-                    let value = serde_json::from_slice(m.payload().unwrap_or(b"null")).unwrap_or(serde_json::Value::Null);
-                    letters.push(Letter { partition: m.partition(), offset: m.offset(), key: m.key().map(<[u8]>::to_vec), value });
-                }
+                let value = serde_json::from_slice(m.payload().unwrap_or(b"null")).unwrap_or(serde_json::Value::Null);
+                letters.push(Letter { partition: m.partition(), offset: m.offset(), key: m.key().map(<[u8]>::to_vec), value });
+                wait = QUIET;
             }
         }
     }

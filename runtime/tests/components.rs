@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use weir::config::{ColumnType, PluginLimits, Table};
-use weir::plugin::{BatchBuilder, BatchOutcome, Change, Engine, Instance, Schema, TableSchema, Value};
+use weir::plugin::{BatchBuilder, BatchOutcome, Change, Engine, Instance, Schema, Value};
 use weir::source::envelope::decode;
 use weir_sdk::testing::{TestEvent, TestHost};
 
@@ -22,19 +22,8 @@ fn table(name: &str, columns: &[(&str, ColumnType)], key: &[&str]) -> Table {
 }
 
 fn schema(tables: &[Table], topics: &[&str]) -> Arc<Schema> {
-    Arc::new(Schema {
-        pipeline: "test".into(),
-        tables: tables
-            .iter()
-            .map(|t| TableSchema {
-                name: t.name.clone(),
-                columns: t.column_names().map(str::to_owned).collect(),
-                primary_key: t.primary_key.clone(),
-                key_positions: t.key_positions(),
-            })
-            .collect(),
-        topics: topics.iter().map(|t| t.to_string()).collect(),
-    })
+    let topics: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
+    Arc::new(Schema::new("test", tables, &topics))
 }
 
 struct Harness {

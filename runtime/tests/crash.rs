@@ -196,6 +196,85 @@ fn crash_test(database: &str, read_balances: impl Fn() -> Option<BTreeMap<String
     );
 }
 
+/// Two processes share the group; one is killed mid-stream and a third joins; the read
+/// model still holds every deposit exactly once. PostgreSQL connections are cut as well.
+#[test]
+fn rebalances_and_cut_database_connections_lose_and_double_nothing() {
+    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let u = unique("scale");
+    let (topic, notices, dlq) = (format!("accounts_{u}"), format!("notices_{u}"), format!("dlq_{u}"));
+    for t in [&topic, &notices, &dlq] {
+        cluster.create_topic(t, 6, 1).unwrap();
+    }
+    let schema = unique("weir_scale");
+    let url = postgres_schema(&schema);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_pipeline(dir.path(), "bank.toml", &format!(
+        "[pipeline]\nname = \"bank\"\nbrokers = \"{brokers}\"\ngroup = \"bank-{u}\"\n[pipeline.kafka]\n\"session.timeout.ms\" = \"6000\"\n\
+         [source]\ntopics = [\"{topic}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\nbatch = {{ max_events = 50, max_wait_ms = 5 }}\n\
+         [sink.read_model]\ndatabase = \"{url}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
+         columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
+         [sink.topics]\nallowed = [\"account-notices\"]\nrename = {{ account-notices = \"{notices}\" }}\n[on_error]\ndead_letter_topic = \"{dlq}\"\n"
+    ));
+    let file = file.to_str().unwrap().to_owned();
+    let read = || -> Option<(i64, i64)> {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).ok()?;
+        let row = client.query_one("SELECT COALESCE(SUM(balance), 0)::bigint, COALESCE(SUM(transactions), 0)::bigint FROM accounts", &[]).ok()?;
+        Some((row.get(0), row.get(1)))
+    };
+
+    let mut events = Vec::new();
+    let mut expected = (0i64, 0i64);
+    for a in 0..ACCOUNTS {
+        events.push((format!("acc-{a}"), format!(r#"{{"eventType":"AccountOpened","eventId":"open-{a}","data":{{"accountId":"acc-{a}"}}}}"#)));
+    }
+    let mut rng = Rng(0x5ca1_ab1e);
+    for n in 0..6000 {
+        let a = rng.below(ACCOUNTS as u64);
+        let amount = 1 + rng.below(9) as i64;
+        expected.0 += amount;
+        expected.1 += 1;
+        events.push((format!("acc-{a}"), format!(r#"{{"eventType":"MoneyDeposited","eventId":"d-{n}","data":{{"accountId":"acc-{a}","amount":{amount}}}}}"#)));
+    }
+    let (first, rest) = events.split_at(events.len() / 3);
+    let send = |chunk: &[(String, String)]| {
+        let records: Vec<(Option<&str>, &[u8])> = chunk.iter().map(|(k, v)| (Some(k.as_str()), v.as_bytes())).collect();
+        produce(&brokers, &topic, &records);
+    };
+    send(first);
+    let a = Weir::start(&["--metrics-addr", "off", &file]);
+    let b = Weir::start(&["--metrics-addr", "off", &file]);
+    eventually(Duration::from_secs(60), "both processes to make progress", Some(&a), || {
+        (a.log().contains("partitions assigned") && b.log().contains("partitions assigned") && read()?.1 > 0).then_some(())
+    });
+    let (second, third) = rest.split_at(rest.len() / 2);
+    send(second);
+    // Cut every PostgreSQL connection of the test database mid-stream, then kill one
+    // process and let a third join.
+    let mut admin = postgres::Client::connect(&postgres_url(), postgres::NoTls).unwrap();
+    let cut = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+            &[],
+        )
+        .unwrap();
+    assert!(cut.len() >= 2, "expected the connections of both weir processes, cut {}", cut.len());
+    a.kill9();
+    let c = Weir::start(&["--metrics-addr", "off", &file]);
+    send(third);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while read() != Some(expected) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let log_b = b.log();
+    let (code_c, log_c) = c.terminate();
+    assert_eq!(code_c, 0, "{log_c}");
+    assert_eq!(read(), Some(expected), "sum of balances and transactions after a rebalance\n--- b\n{log_b}\n--- c\n{log_c}");
+    assert!(consume(&brokers, &dlq, usize::MAX, Duration::from_secs(2)).is_empty());
+}
+
 #[test]
 fn sigkill_under_load_loses_and_doubles_nothing_sqlite() {
     let dir = tempfile::tempdir().unwrap();

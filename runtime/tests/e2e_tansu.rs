@@ -269,13 +269,18 @@ fn poison_events_are_retried_then_dead_lettered_and_never_block_the_partition() 
     assert!(summary[3].2.contains("memory"), "{summary:?}");
     assert_eq!((summary[4].1, summary[4].2.as_str()), (0, "failing after a write, on purpose"));
     // `weir dlq` lists them and replays a filtered one to its source topic.
-    let out = weir(&["dlq", "list", "--pipeline", file.to_str().unwrap()]).output().unwrap();
+    let out = common::weir(&["dlq", "list", "--pipeline", file.to_str().unwrap()]).output().unwrap();
     let listing = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success(), "{listing}");
     assert!(listing.ends_with("5 dead letter(s)\n"), "{listing}");
     assert!(listing.contains("dependency unavailable"), "{listing}");
-    let out = weir(&["dlq", "replay", "--pipeline", file.to_str().unwrap(), "--event-type", "Unavailable"]).output().unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "replayed 1 dead letter(s) to their source topics\n");
+    let out = common::weir(&["dlq", "replay", "--pipeline", file.to_str().unwrap(), "--event-type", "Unavailable"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "replayed 1 dead letter(s) to their source topics\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let source = consume(&brokers, &topic, 9, Duration::from_secs(30));
     assert_eq!(source.len(), 9);
     assert_eq!(source[8].value["eventId"], "u");

@@ -39,18 +39,22 @@ pub struct Schema {
 impl Schema {
     /// The schema of a parsed pipeline.
     pub fn of(pipeline: &crate::config::Pipeline) -> Self {
-        let tables = pipeline.read_model.as_ref().map_or_else(Vec::new, |rm| {
-            rm.tables
-                .iter()
-                .map(|t| TableSchema {
-                    name: t.name.clone(),
-                    columns: t.column_names().map(str::to_owned).collect(),
-                    primary_key: t.primary_key.clone(),
-                    key_positions: t.key_positions(),
-                })
-                .collect()
-        });
-        Schema { pipeline: pipeline.name.clone(), tables, topics: pipeline.topics.clone() }
+        let tables = pipeline.read_model.as_ref().map_or(&[][..], |rm| &rm.tables[..]);
+        Schema::new(&pipeline.name, tables, &pipeline.topics)
+    }
+
+    /// The schema of declared `tables` and allowed `topics`.
+    pub fn new(pipeline: &str, tables: &[crate::config::Table], topics: &[String]) -> Self {
+        let tables = tables
+            .iter()
+            .map(|t| TableSchema {
+                name: t.name.clone(),
+                columns: t.column_names().map(str::to_owned).collect(),
+                primary_key: t.primary_key.clone(),
+                key_positions: t.key_positions(),
+            })
+            .collect();
+        Schema { pipeline: pipeline.to_owned(), tables, topics: topics.to_vec() }
     }
 }
 
