@@ -1,6 +1,7 @@
 //! One pipeline's loop, in data-path order: source → decode → router → plugin → sinks →
 //! commit. Runs on its own thread.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -111,6 +112,7 @@ impl PipelineRun {
             builder.clear();
             let mut origins = Vec::with_capacity(records.len());
             let mut undecodable: Vec<(usize, String)> = Vec::new();
+            let mut routed = Vec::with_capacity(records.len());
             for (i, (m, _)) in records.iter().enumerate() {
                 // Origin handles index `records`, so every record gets its metadata slot.
                 origins.push(origin_of(m, &mut topic_names));
@@ -124,8 +126,28 @@ impl PipelineRun {
                         undecodable.push((i, e.to_string()));
                     }
                     Ok(d) if !p.routes(&d.event_type) => METRICS.count(name, &d.event_type, Status::Skipped, 1),
-                    Ok(d) => builder.push(m.payload().unwrap_or_default(), m.key(), &d, i as u32),
+                    Ok(d) => routed.push((i, d)),
                 }
+            }
+            if p.source.deduplicate {
+                let ids: Vec<&str> = routed.iter().filter_map(|(_, d)| d.envelope.event_id.as_deref()).collect();
+                let Some(seen) = retry(control, name, "read_model", || {
+                    instance.read_store().expect("deduplication needs a read model").applied_ids(&p.group, &ids)
+                }) else {
+                    break;
+                };
+                let mut in_batch = HashSet::new();
+                routed.retain(|(_, d)| match d.envelope.event_id.as_deref() {
+                    Some(id) if seen.contains(id) || !in_batch.insert(id.to_owned()) => {
+                        METRICS.count(name, &d.event_type, Status::Duplicate, 1);
+                        false
+                    }
+                    _ => true,
+                });
+            }
+            for (i, d) in &routed {
+                let m = &records[*i].0;
+                builder.push(m.payload().unwrap_or_default(), m.key(), d, *i as u32);
             }
 
             // 3. Plugin: one call per batch, retryable failures retried.
@@ -174,10 +196,18 @@ impl PipelineRun {
             if retry(control, name, "kafka", || sink.send(batch, &outcome.emits, identity)).is_none() {
                 break;
             }
+            let failed: HashSet<u32> = outcome.failures.iter().map(|f| f.position).collect();
             if let Some(known) = applied.as_mut() {
                 let advances = advances(&records, known);
+                // Remembered only for events that succeeded: a replayed dead letter has
+                // the same id and must run again.
+                let applied_ids: Vec<&str> = if p.source.deduplicate {
+                    (0..batch.len() as u32).filter(|q| !failed.contains(q)).filter_map(|q| batch.event_id(q)).collect()
+                } else {
+                    Vec::new()
+                };
                 let committed = retry(control, name, "read_model", || {
-                    match instance.read_store().expect("exactly-once pipelines have a read model").apply(&outcome.changes, &p.group, &advances) {
+                    match instance.read_store().expect("exactly-once pipelines have a read model").apply(&outcome.changes, &p.group, &advances, &applied_ids) {
                         Err(e) if e.is::<sql::OffsetConflict>() => Ok(Err(e)),
                         other => other.map(Ok),
                     }
@@ -206,7 +236,6 @@ impl PipelineRun {
             }
 
             // 5. Account.
-            let failed: std::collections::HashSet<u32> = outcome.failures.iter().map(|f| f.position).collect();
             for position in (0..batch.len() as u32).filter(|p| !failed.contains(p)) {
                 METRICS.count(name, batch.event_type(position), Status::Ok, 1);
             }

@@ -58,7 +58,7 @@ impl Harness {
             builder.push(p, None, &decode(Some(p), None, None).unwrap(), i as u32);
         }
         let outcome = self.instance.run(builder.batch()).unwrap();
-        self.instance.read_store().unwrap().apply(&outcome.changes, "test", &[]).unwrap();
+        self.instance.read_store().unwrap().apply(&outcome.changes, "test", &[], &[]).unwrap();
         outcome
     }
 

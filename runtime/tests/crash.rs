@@ -297,3 +297,71 @@ fn sigkill_under_load_loses_and_doubles_nothing_postgres() {
         Some(rows.iter().map(|r| (r.get::<_, String>(0), (r.get::<_, i64>(1), r.get::<_, i64>(2)))).collect())
     });
 }
+
+/// The broker goes down mid-stream and comes back: weir reports it (`/readyz` 503,
+/// `pipeline_up` 0) and then resumes with every deposit applied exactly once.
+#[test]
+fn broker_outage_mid_stream_is_reported_and_loses_nothing() {
+    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let u = unique("outage");
+    let (topic, notices, dlq) = (format!("accounts_{u}"), format!("notices_{u}"), format!("dlq_{u}"));
+    for t in [&topic, &notices, &dlq] {
+        cluster.create_topic(t, 3, 1).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.db");
+    let file = write_pipeline(dir.path(), "bank.toml", &format!(
+        "[pipeline]\nname = \"bank\"\nbrokers = \"{brokers}\"\ngroup = \"bank-{u}\"\n\
+         [source]\ntopics = [\"{topic}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\n\
+         [sink.read_model]\ndatabase = \"sqlite://{}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
+         columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
+         [sink.topics]\nallowed = [\"account-notices\"]\nrename = {{ account-notices = \"{notices}\" }}\n[on_error]\ndead_letter_topic = \"{dlq}\"\n",
+        path.display()
+    ));
+    let read = || -> Option<(i64, i64)> {
+        let conn = rusqlite::Connection::open(&path).ok()?;
+        conn.query_row("SELECT COALESCE(SUM(CAST(balance AS INTEGER)), 0), COALESCE(SUM(transactions), 0) FROM accounts", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ok()
+    };
+    let batch = |from: usize, to: usize| -> Vec<(String, String)> {
+        (from..to)
+            .map(|n| {
+                let a = n % ACCOUNTS;
+                let event = if n < ACCOUNTS {
+                    format!(r#"{{"eventType":"AccountOpened","eventId":"open-{a}","data":{{"accountId":"acc-{a}"}}}}"#)
+                } else {
+                    format!(r#"{{"eventType":"MoneyDeposited","eventId":"d-{n}","data":{{"accountId":"acc-{a}","amount":2}}}}"#)
+                };
+                (format!("acc-{a}"), event)
+            })
+            .collect()
+    };
+    let send = |events: Vec<(String, String)>| {
+        let records: Vec<(Option<&str>, &[u8])> = events.iter().map(|(k, v)| (Some(k.as_str()), v.as_bytes())).collect();
+        produce(&brokers, &topic, &records);
+    };
+    send(batch(0, 1000));
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let weir = Weir::start(&["--metrics-addr", &metrics, file.to_str().unwrap()]);
+    let deposits = (1000 - ACCOUNTS) as i64;
+    eventually(Duration::from_secs(60), "the first deposits", Some(&weir), || (read()? == (2 * deposits, deposits)).then_some(()));
+
+    cluster.broker_down(1).unwrap();
+    eventually(Duration::from_secs(60), "/readyz to report the outage", Some(&weir), || {
+        http_get(&metrics, "/readyz").filter(|r| r.starts_with("not ready")).map(|_| ())
+    });
+    cluster.broker_up(1).unwrap();
+    send(batch(1000, 2000));
+    eventually(Duration::from_secs(90), "every deposit after the outage", Some(&weir), || {
+        (read()? == (2 * (deposits + 1000), deposits + 1000)).then_some(())
+    });
+    eventually(Duration::from_secs(30), "/readyz to recover", Some(&weir), || {
+        (http_get(&metrics, "/readyz")? == "ready\n").then_some(())
+    });
+    let text = http_get(&metrics, "/metrics").unwrap();
+    assert!(text.contains(r#"pipeline_errors_total{pipeline="bank",stage="source"}"#), "{text}");
+    let (code, log) = weir.terminate();
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(read(), Some((2 * (deposits + 1000), deposits + 1000)));
+}

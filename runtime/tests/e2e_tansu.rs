@@ -293,3 +293,39 @@ fn poison_events_are_retried_then_dead_lettered_and_never_block_the_partition() 
         assert!(l.headers.iter().any(|(k, v)| k == "weir-error" && v == l.value["error"].as_str().unwrap()));
     }
 }
+
+#[test]
+fn deduplication_by_event_id_skips_republished_events() {
+    let brokers = brokers();
+    let u = unique("dedupe");
+    let (topic, dlq) = (format!("accounts_{u}"), format!("dlq_{u}"));
+    create_topics(&brokers, &[&topic, &dlq, &format!("notices_{u}")]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::Sqlite(dir.path().join("dedupe.db"));
+    let file = write_pipeline(dir.path(), "bank.toml", &format!(
+        "[pipeline]\nname = \"bank\"\nbrokers = \"{brokers}\"\ngroup = \"bank-{u}\"\n[source]\ntopics = [\"{topic}\"]\ndeduplicate = true\n\
+         [handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\n\
+         [sink.read_model]\ndatabase = \"{}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
+         columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
+         [sink.topics]\nallowed = [\"account-notices\"]\nrename = {{ account-notices = \"notices_{u}\" }}\n[on_error]\ndead_letter_topic = \"{dlq}\"\n",
+        db.url()
+    ));
+    let open = br#"{"eventType":"AccountOpened","eventId":"o1","data":{"accountId":"a","initialBalance":10}}"#;
+    let deposit = br#"{"eventType":"MoneyDeposited","eventId":"dep-1","data":{"accountId":"a","amount":5}}"#;
+    let other = br#"{"eventType":"MoneyDeposited","eventId":"dep-2","data":{"accountId":"a","amount":1}}"#;
+    // The producer published dep-1 three times: twice in one batch, once later.
+    produce(&brokers, &topic, &[(Some("a"), open), (Some("a"), deposit), (Some("a"), deposit)]);
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let weir = Weir::start(&["--metrics-addr", &metrics, file.to_str().unwrap()]);
+    eventually(Duration::from_secs(60), "the first deposit", Some(&weir), || {
+        (db.rows("SELECT CAST(balance AS TEXT) FROM accounts") == Some(vec![vec![s("15")]])).then_some(())
+    });
+    produce(&brokers, &topic, &[(Some("a"), deposit), (Some("a"), other)]);
+    eventually(Duration::from_secs(60), "the second deposit", Some(&weir), || {
+        (db.rows("SELECT CAST(balance AS TEXT), CAST(transactions AS TEXT) FROM accounts") == Some(vec![vec![s("16"), s("2")]])).then_some(())
+    });
+    let text = http_get(&metrics, "/metrics").unwrap();
+    assert!(text.contains(r#"events_processed_total{event_type="MoneyDeposited",pipeline="bank",status="duplicate"} 2"#), "{text}");
+    let (code, log) = weir.terminate();
+    assert_eq!(code, 0, "{log}");
+}

@@ -102,6 +102,10 @@ pub struct Source {
     pub topics: Vec<String>,
     /// `start`: where a new consumer group starts, `earliest` (default) or `latest`.
     pub start: StartFrom,
+    /// `deduplicate`: skip an event whose `eventId` this pipeline already applied, for
+    /// producers that publish duplicates (default false; needs a read model, where the
+    /// applied ids are kept).
+    pub deduplicate: bool,
 }
 
 /// Where a consumer group without committed offsets starts reading.
@@ -367,6 +371,7 @@ fn read_pipeline(cx: &mut Collector, root: &mut TableReader, file: &Path) -> Opt
             }
         },
     };
+    let deduplicate = s.as_mut().and_then(|s| s.boolean(cx, "deduplicate")).unwrap_or(false);
     if let Some(s) = s {
         s.finish(cx);
     }
@@ -423,6 +428,10 @@ fn read_pipeline(cx: &mut Collector, root: &mut TableReader, file: &Path) -> Opt
         }
     }
 
+    if deduplicate && read_model.is_none() {
+        cx.error(root.span.clone(), "`source.deduplicate` needs a `[sink.read_model]`, where applied event ids are kept");
+    }
+
     // [on_error]
     let mut on_error = OnError {
         retries: 3,
@@ -464,7 +473,7 @@ fn read_pipeline(cx: &mut Collector, root: &mut TableReader, file: &Path) -> Opt
         name,
         brokers: brokers.map(|b| b.value),
         kafka,
-        source: Source { topics: topics?.into_iter().map(|t| t.value).collect(), start },
+        source: Source { topics: topics?.into_iter().map(|t| t.value).collect(), start, deduplicate },
         handler: handler?,
         read_model,
         topics: allowed,

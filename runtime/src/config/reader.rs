@@ -124,6 +124,18 @@ impl<'t> TableReader<'t> {
         }
     }
 
+    /// A boolean.
+    pub fn boolean(&mut self, cx: &mut Collector, key: &'static str) -> Option<bool> {
+        let item = self.item(key)?;
+        match item.as_bool() {
+            Some(b) => Some(b),
+            None => {
+                self.wrong_type(cx, key, item, "a boolean");
+                None
+            }
+        }
+    }
+
     /// A number (integer or float) within `range`.
     pub fn float(&mut self, cx: &mut Collector, key: &'static str, range: std::ops::RangeInclusive<f64>) -> Option<f64> {
         let item = self.item(key)?;

@@ -16,6 +16,9 @@ use crate::plugin::{Change, Value};
 /// same transaction as the rows: the database, not Kafka, says what was applied.
 pub const OFFSETS_TABLE: &str = "weir_offsets";
 
+/// The table of event ids applied per consumer group, for `source.deduplicate`.
+pub const EVENT_IDS_TABLE: &str = "weir_event_ids";
+
 /// Next offsets per (topic, partition).
 pub type Offsets = HashMap<(String, i32), i64>;
 
@@ -50,7 +53,10 @@ pub trait ReadStore: Send {
     /// Applies a batch's final changes and moves the consumer group's offsets, in one
     /// transaction; when it returns `Ok`, both are durable. If an offset is not at
     /// `from` any more, nothing is applied and the error is an [`OffsetConflict`].
-    fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance]) -> anyhow::Result<()>;
+    /// `applied_ids` are event ids to remember as applied (for `source.deduplicate`).
+    fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance], applied_ids: &[&str]) -> anyhow::Result<()>;
+    /// Which of `ids` were applied by `group` before.
+    fn applied_ids(&mut self, group: &str, ids: &[&str]) -> anyhow::Result<std::collections::HashSet<String>>;
     /// The next offsets stored for `group`.
     fn offsets(&mut self, group: &str) -> anyhow::Result<Offsets>;
     /// Every row of table number `table`, ordered by primary key (for `weir show`).

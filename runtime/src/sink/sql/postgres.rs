@@ -4,7 +4,7 @@
 use anyhow::Context;
 use ::postgres::{Client, NoTls};
 
-use super::{OFFSETS_TABLE, OffsetAdvance, OffsetConflict, Offsets, ReadStore, text_value, value_text};
+use super::{EVENT_IDS_TABLE, OFFSETS_TABLE, OffsetAdvance, OffsetConflict, Offsets, ReadStore, text_value, value_text};
 use crate::config::{ColumnType, Table};
 use crate::plugin::{Change, Value};
 
@@ -49,6 +49,11 @@ impl Postgres {
              partition integer NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (consumer_group, topic, partition))"
         ))
         .context("creating the offsets table")?;
+        ddl.batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {EVENT_IDS_TABLE} (consumer_group text NOT NULL, event_id text NOT NULL, \
+             PRIMARY KEY (consumer_group, event_id))"
+        ))
+        .context("creating the event id table")?;
         let mut statements = Vec::new();
         for t in tables {
             let cols: Vec<String> = t.columns.iter().map(|(n, ty)| format!("\"{n}\" {}", pg_type(*ty))).collect();
@@ -142,9 +147,15 @@ impl ReadStore for Postgres {
         Ok(row.map(|r| read_row(&self.tables[table], &r)))
     }
 
-    fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance]) -> anyhow::Result<()> {
+    fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance], applied_ids: &[&str]) -> anyhow::Result<()> {
         self.connected()?;
         let mut tx = self.client.transaction()?;
+        if !applied_ids.is_empty() {
+            tx.execute(
+                &format!("INSERT INTO {EVENT_IDS_TABLE} (consumer_group, event_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING"),
+                &[&group, &applied_ids],
+            )?;
+        }
         for o in offsets {
             let moved = match o.from {
                 Some(from) => tx.execute(
@@ -193,6 +204,15 @@ impl ReadStore for Postgres {
         }
         tx.commit().context("committing to PostgreSQL")?;
         Ok(())
+    }
+
+    fn applied_ids(&mut self, group: &str, ids: &[&str]) -> anyhow::Result<std::collections::HashSet<String>> {
+        self.connected()?;
+        let rows = self.client.query(
+            &format!("SELECT event_id FROM {EVENT_IDS_TABLE} WHERE consumer_group = $1 AND event_id = ANY($2::text[])"),
+            &[&group, &ids],
+        )?;
+        Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
     }
 
     fn offsets(&mut self, group: &str) -> anyhow::Result<Offsets> {

@@ -7,7 +7,7 @@ use anyhow::Context;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql, params_from_iter};
 
-use super::{OFFSETS_TABLE, OffsetAdvance, OffsetConflict, Offsets, ReadStore};
+use super::{EVENT_IDS_TABLE, OFFSETS_TABLE, OffsetAdvance, OffsetConflict, Offsets, ReadStore};
 use crate::config::{ColumnType, Table};
 use crate::plugin::{Change, Value};
 
@@ -50,6 +50,11 @@ impl Sqlite {
              partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (consumer_group, topic, partition))"
         ))
         .context("creating the offsets table")?;
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {EVENT_IDS_TABLE} (consumer_group TEXT NOT NULL, event_id TEXT NOT NULL, \
+             PRIMARY KEY (consumer_group, event_id))"
+        ))
+        .context("creating the event id table")?;
         let mut statements = Vec::new();
         for t in tables {
             let cols: Vec<String> = t.columns.iter().map(|(n, ty)| format!("\"{n}\" {}", sqlite_type(*ty))).collect();
@@ -127,8 +132,12 @@ impl ReadStore for Sqlite {
         })
     }
 
-    fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance]) -> anyhow::Result<()> {
+    fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance], applied_ids: &[&str]) -> anyhow::Result<()> {
         let tx = self.conn.transaction()?;
+        for id in applied_ids {
+            tx.prepare_cached(&format!("INSERT INTO {EVENT_IDS_TABLE} (consumer_group, event_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING"))?
+                .execute([group, id])?;
+        }
         for o in offsets {
             let moved = match o.from {
                 Some(from) => tx
@@ -160,6 +169,19 @@ impl ReadStore for Sqlite {
         }
         tx.commit().context("committing to SQLite")?;
         Ok(())
+    }
+
+    fn applied_ids(&mut self, group: &str, ids: &[&str]) -> anyhow::Result<std::collections::HashSet<String>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT event_id FROM {EVENT_IDS_TABLE} WHERE consumer_group = ?1 AND event_id = ?2"
+        ))?;
+        let mut seen = std::collections::HashSet::new();
+        for id in ids {
+            if stmt.exists([group, id])? {
+                seen.insert((*id).to_owned());
+            }
+        }
+        Ok(seen)
     }
 
     fn offsets(&mut self, group: &str) -> anyhow::Result<Offsets> {
