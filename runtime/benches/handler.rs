@@ -67,6 +67,14 @@ impl weir_sdk::Backend for NativeBackend {
     fn log(&mut self, _: weir_sdk::Level, _: &str) {}
 }
 
+/// Decodes every payload's envelope and packs the batch, as the host does.
+fn pack(builder: &mut BatchBuilder, payloads: &[Vec<u8>]) {
+    builder.clear();
+    for (i, p) in payloads.iter().enumerate() {
+        builder.push(p, None, &decode(Some(p), None, None).unwrap(), i as u32);
+    }
+}
+
 fn handler(c: &mut Criterion) {
     let plugin_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release/order_summary.wasm");
     let engine = Engine::new(None).unwrap();
@@ -117,20 +125,14 @@ fn handler(c: &mut Criterion) {
     });
     group.bench_function("component", |b| {
         b.iter(|| {
-            builder.clear();
-            for (i, p) in payloads.iter().enumerate() {
-                builder.push(p, None, &decode(Some(p), None, None).unwrap(), i as u32);
-            }
+            pack(&mut builder, &payloads);
             let outcome = instance.run(builder.batch()).unwrap();
             assert_eq!(outcome.changes.len(), 900);
         })
     });
     // The same component call on a batch packed beforehand: the boundary and the guest,
     // without the host's envelope decoding.
-    builder.clear();
-    for (i, p) in payloads.iter().enumerate() {
-        builder.push(p, None, &decode(Some(p), None, None).unwrap(), i as u32);
-    }
+    pack(&mut builder, &payloads);
     group.bench_function("component_call_only", |b| {
         b.iter(|| {
             let outcome = instance.run(builder.batch()).unwrap();
@@ -140,10 +142,7 @@ fn handler(c: &mut Criterion) {
     // Host envelope decoding and packing alone.
     group.bench_function("decode_and_pack_only", |b| {
         b.iter(|| {
-            builder.clear();
-            for (i, p) in payloads.iter().enumerate() {
-                builder.push(p, None, &decode(Some(p), None, None).unwrap(), i as u32);
-            }
+            pack(&mut builder, &payloads);
             assert_eq!(builder.len(), BATCH);
         })
     });

@@ -36,6 +36,19 @@ impl Rng {
     }
 }
 
+/// The bank pipeline these tests run: topics `accounts_U`, `notices_U`, `dlq_U` on
+/// `brokers`, rows in `database`, plus `kafka` lines for `[pipeline.kafka]`.
+fn bank_pipeline(dir: &std::path::Path, brokers: &str, u: &str, database: &str, kafka: &str) -> String {
+    let file = write_pipeline(dir, "bank.toml", &format!(
+        "[pipeline]\nname = \"bank\"\nbrokers = \"{brokers}\"\ngroup = \"bank-{u}\"\n[pipeline.kafka]\n{kafka}\n\
+         [source]\ntopics = [\"accounts_{u}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\nbatch = {{ max_events = 50, max_wait_ms = 5 }}\n\
+         [sink.read_model]\ndatabase = \"{database}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
+         columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
+         [sink.topics]\nallowed = [\"account-notices\"]\nrename = {{ account-notices = \"notices_{u}\" }}\n[on_error]\ndead_letter_topic = \"dlq_{u}\"\n"
+    ));
+    file.to_str().unwrap().to_owned()
+}
+
 /// What the producer sent, for the checker.
 #[derive(Default)]
 struct Produced {
@@ -53,15 +66,7 @@ fn crash_test(database: &str, read_balances: impl Fn() -> Option<BTreeMap<String
         cluster.create_topic(t, 3, 1).unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
-    let file = write_pipeline(dir.path(), "bank.toml", &format!(
-        "[pipeline]\nname = \"bank\"\nbrokers = \"{brokers}\"\ngroup = \"bank-{u}\"\n\
-         [pipeline.kafka]\n\"session.timeout.ms\" = \"6000\"\n\"max.poll.interval.ms\" = \"10000\"\n\
-         [source]\ntopics = [\"{topic}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\nbatch = {{ max_events = 50, max_wait_ms = 5 }}\n\
-         [sink.read_model]\ndatabase = \"{database}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
-         columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
-         [sink.topics]\nallowed = [\"account-notices\"]\nrename = {{ account-notices = \"{notices}\" }}\n[on_error]\ndead_letter_topic = \"{dlq}\"\n"
-    ));
-    let file = file.to_str().unwrap().to_owned();
+    let file = bank_pipeline(dir.path(), &brokers, &u, database, "\"session.timeout.ms\" = \"6000\"\n\"max.poll.interval.ms\" = \"10000\"");
 
     // Accounts open first; then deposits and overdrafts flow until the kills are over.
     let opens: Vec<Vec<u8>> = (0..ACCOUNTS)
@@ -210,14 +215,7 @@ fn rebalances_and_cut_database_connections_lose_and_double_nothing() {
     let schema = unique("weir_scale");
     let url = postgres_schema(&schema);
     let dir = tempfile::tempdir().unwrap();
-    let file = write_pipeline(dir.path(), "bank.toml", &format!(
-        "[pipeline]\nname = \"bank\"\nbrokers = \"{brokers}\"\ngroup = \"bank-{u}\"\n[pipeline.kafka]\n\"session.timeout.ms\" = \"6000\"\n\
-         [source]\ntopics = [\"{topic}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\nbatch = {{ max_events = 50, max_wait_ms = 5 }}\n\
-         [sink.read_model]\ndatabase = \"{url}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
-         columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
-         [sink.topics]\nallowed = [\"account-notices\"]\nrename = {{ account-notices = \"{notices}\" }}\n[on_error]\ndead_letter_topic = \"{dlq}\"\n"
-    ));
-    let file = file.to_str().unwrap().to_owned();
+    let file = bank_pipeline(dir.path(), &brokers, &u, &url, "\"session.timeout.ms\" = \"6000\"");
     let read = || -> Option<(i64, i64)> {
         let mut client = postgres::Client::connect(&url, postgres::NoTls).ok()?;
         let row = client.query_one("SELECT COALESCE(SUM(balance), 0)::bigint, COALESCE(SUM(transactions), 0)::bigint FROM accounts", &[]).ok()?;
@@ -311,14 +309,7 @@ fn broker_outage_mid_stream_is_reported_and_loses_nothing() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bank.db");
-    let file = write_pipeline(dir.path(), "bank.toml", &format!(
-        "[pipeline]\nname = \"bank\"\nbrokers = \"{brokers}\"\ngroup = \"bank-{u}\"\n\
-         [source]\ntopics = [\"{topic}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\n\
-         [sink.read_model]\ndatabase = \"sqlite://{}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
-         columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
-         [sink.topics]\nallowed = [\"account-notices\"]\nrename = {{ account-notices = \"{notices}\" }}\n[on_error]\ndead_letter_topic = \"{dlq}\"\n",
-        path.display()
-    ));
+    let file = bank_pipeline(dir.path(), &brokers, &u, &format!("sqlite://{}", path.display()), "");
     let read = || -> Option<(i64, i64)> {
         let conn = rusqlite::Connection::open(&path).ok()?;
         conn.query_row("SELECT COALESCE(SUM(CAST(balance AS INTEGER)), 0), COALESCE(SUM(transactions), 0) FROM accounts", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -343,7 +334,7 @@ fn broker_outage_mid_stream_is_reported_and_loses_nothing() {
     };
     send(batch(0, 1000));
     let metrics = format!("127.0.0.1:{}", free_port());
-    let weir = Weir::start(&["--metrics-addr", &metrics, file.to_str().unwrap()]);
+    let weir = Weir::start(&["--metrics-addr", &metrics, &file]);
     let deposits = (1000 - ACCOUNTS) as i64;
     eventually(Duration::from_secs(60), "the first deposits", Some(&weir), || (read()? == (2 * deposits, deposits)).then_some(()));
 

@@ -83,6 +83,16 @@ pub fn open_url(url: &str, pipeline_file: &Path, tables: &[Table]) -> anyhow::Re
     }
 }
 
+/// The DDL of weir's own tables (offsets, applied event ids), in a dialect's type names.
+fn bookkeeping_ddl(text: &str, int: &str, bigint: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {OFFSETS_TABLE} (consumer_group {text} NOT NULL, topic {text} NOT NULL, \
+         partition {int} NOT NULL, next_offset {bigint} NOT NULL, PRIMARY KEY (consumer_group, topic, partition));\n\
+         CREATE TABLE IF NOT EXISTS {EVENT_IDS_TABLE} (consumer_group {text} NOT NULL, event_id {text} NOT NULL, \
+         PRIMARY KEY (consumer_group, event_id));"
+    )
+}
+
 /// A value as text, for databases that take text and cast it to the column type.
 fn value_text(v: &Value) -> Option<String> {
     match v {

@@ -44,16 +44,8 @@ impl Postgres {
         // processes starting together take turns under an advisory lock.
         let mut ddl = client.transaction()?;
         ddl.execute("SELECT pg_advisory_xact_lock(7394021)", &[])?;
-        ddl.batch_execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {OFFSETS_TABLE} (consumer_group text NOT NULL, topic text NOT NULL, \
-             partition integer NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (consumer_group, topic, partition))"
-        ))
-        .context("creating the offsets table")?;
-        ddl.batch_execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {EVENT_IDS_TABLE} (consumer_group text NOT NULL, event_id text NOT NULL, \
-             PRIMARY KEY (consumer_group, event_id))"
-        ))
-        .context("creating the event id table")?;
+        ddl.batch_execute(&super::bookkeeping_ddl("text", "integer", "bigint"))
+            .context("creating weir's offset and event id tables")?;
         let mut statements = Vec::new();
         for t in tables {
             let cols: Vec<String> = t.columns.iter().map(|(n, ty)| format!("\"{n}\" {}", pg_type(*ty))).collect();

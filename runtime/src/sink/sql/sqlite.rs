@@ -45,16 +45,8 @@ impl Sqlite {
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS {OFFSETS_TABLE} (consumer_group TEXT NOT NULL, topic TEXT NOT NULL, \
-             partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (consumer_group, topic, partition))"
-        ))
-        .context("creating the offsets table")?;
-        conn.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS {EVENT_IDS_TABLE} (consumer_group TEXT NOT NULL, event_id TEXT NOT NULL, \
-             PRIMARY KEY (consumer_group, event_id))"
-        ))
-        .context("creating the event id table")?;
+        conn.execute_batch(&super::bookkeeping_ddl("TEXT", "INTEGER", "INTEGER"))
+            .context("creating weir's offset and event id tables")?;
         let mut statements = Vec::new();
         for t in tables {
             let cols: Vec<String> = t.columns.iter().map(|(n, ty)| format!("\"{n}\" {}", sqlite_type(*ty))).collect();
