@@ -21,18 +21,28 @@ const IDLE_EXIT_AFTER: Duration = Duration::from_secs(1);
 
 /// Runs the command line; returns the process exit code.
 pub fn main(cli: Cli) -> anyhow::Result<i32> {
-    telemetry::logging::init(cli.log_format);
+    // `weir test` prints its own report; its pipelines' logs only when something is wrong.
+    let level = if matches!(cli.command, Command::Test { .. }) { "warn" } else { "info" };
+    telemetry::logging::init(cli.log_format, level);
     match cli.command {
-        Command::Check { files } => check_command(&files),
+        Command::Check { files, connect, brokers } => check_command(&files, connect.then_some(brokers)),
         Command::Show { database, files } => show_command(&files, database.as_deref()),
         Command::Run(args) => run_command(args),
+        Command::New { kind, lang, name, dir, sdk } => new_command(&kind, &lang, &name, &dir, sdk),
+        Command::Test { files, bless } => crate::test_runner::run(&files, &Engine::new(Engine::default_cache_dir())?, bless),
         Command::Dlq { action, pipeline, brokers, filter } => dlq_command(action, pipeline, brokers, &filter),
     }
 }
 
-fn check_command(files: &[PathBuf]) -> anyhow::Result<i32> {
+/// `connect`: `Some(brokers override)` with `--connect`.
+fn check_command(files: &[PathBuf], connect: Option<Option<String>>) -> anyhow::Result<i32> {
     let engine = Engine::new(Engine::default_cache_dir())?;
-    match check(files, &engine) {
+    let checked = check(files, &engine).and_then(|pipelines| {
+        let Some(brokers) = connect else { return Ok(pipelines) };
+        let found: Vec<_> = pipelines.iter().flat_map(|(p, _)| crate::config::connect::probe(p, brokers.as_deref())).collect();
+        if found.is_empty() { Ok(pipelines) } else { Err(crate::config::Diagnostics(found)) }
+    });
+    match checked {
         Ok(pipelines) => {
             for (p, plugin) in &pipelines {
                 println!("{}: ok (pipeline `{}`, plugin {} version {})", p.file.display(), p.name, plugin.path.display(), &plugin.digest[..12]);
@@ -45,6 +55,14 @@ fn check_command(files: &[PathBuf]) -> anyhow::Result<i32> {
             Ok(1)
         }
     }
+}
+
+fn new_command(kind: &str, lang: &str, name: &str, parent: &Path, sdk: Option<PathBuf>) -> anyhow::Result<i32> {
+    let sdk = crate::scaffold::sdk_dir(sdk)?;
+    let dir = crate::scaffold::create(&crate::scaffold::NewPlugin { kind, lang, name, parent, sdk: &sdk })?;
+    println!("created {}: a {lang} {kind}, its pipeline and a test case", dir.display());
+    println!("next:\n  {}/build.sh\n  weir test {}/pipeline.toml\n  weir run {}/pipeline.toml", dir.display(), dir.display(), dir.display());
+    Ok(0)
 }
 
 fn dlq_command(
@@ -185,17 +203,66 @@ fn run_command(args: RunArgs) -> anyhow::Result<i32> {
         tracing::info!("metrics on http://{bound}/metrics");
     }
 
+    let settings = RunSettings { database: args.database.clone(), report_idle: args.exit_when_idle, instance_id: args.instance_id.clone() };
+    let running = start_pipelines(pipelines, brokers_of, &settings)?;
+    let exit_when_idle = args.exit_when_idle;
+    let reason = runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return "SIGINT",
+                _ = term.recv() => return "SIGTERM",
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                    if running.any_stopped() {
+                        return "a pipeline stopped";
+                    }
+                    if exit_when_idle && running.all_idle() {
+                        return "every pipeline is idle";
+                    }
+                }
+            }
+        }
+    });
+    tracing::info!("stopping: {reason}");
+    let code = running.stop();
+    drop(embedded);
+    Ok(code)
+}
+
+/// What every pipeline of a `weir run` (or `weir test`) shares.
+pub(crate) struct RunSettings {
+    /// `--database`: overrides every pipeline's read-model database.
+    pub database: Option<String>,
+    /// Whether pipelines report idleness (`--exit-when-idle`, `weir test`).
+    pub report_idle: bool,
+    /// `--instance-id`.
+    pub instance_id: Option<String>,
+}
+
+/// Pipelines running on their threads.
+pub(crate) struct Running {
+    control: Arc<Control>,
+    workers: Vec<(String, std::thread::JoinHandle<anyhow::Result<()>>)>,
+}
+
+/// Starts each pipeline on its own thread, on the brokers `brokers_of` gives it.
+pub(crate) fn start_pipelines(
+    pipelines: Vec<(crate::config::Pipeline, crate::plugin::Plugin)>,
+    brokers_of: impl Fn(&crate::config::Pipeline) -> String,
+    settings: &RunSettings,
+) -> anyhow::Result<Running> {
     let control = Arc::new(Control::default());
     *control.idle_since.lock().expect("lock") = vec![None; pipelines.len()];
     let mut workers = Vec::new();
     for (slot, (pipeline, plugin)) in pipelines.into_iter().enumerate() {
         let run = PipelineRun {
             brokers: brokers_of(&pipeline),
-            database: args.database.clone(),
+            database: settings.database.clone(),
             pipeline,
             slot,
             plugin,
-            report_idle: args.exit_when_idle,
+            report_idle: settings.report_idle,
+            instance_id: settings.instance_id.clone(),
         };
         let control = control.clone();
         let name = run.pipeline.name.clone();
@@ -205,59 +272,46 @@ fn run_command(args: RunArgs) -> anyhow::Result<i32> {
             .context("starting a pipeline thread")?;
         workers.push((name, handle));
     }
+    Ok(Running { control, workers })
+}
 
-    let exit_when_idle = args.exit_when_idle;
-    let reason = runtime.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => return "SIGINT",
-                _ = term.recv() => return "SIGTERM",
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {
-                    if workers.iter().any(|(_, h)| h.is_finished()) {
-                        return "a pipeline stopped";
-                    }
-                    if exit_when_idle && all_idle(&control) {
-                        return "every pipeline is idle";
-                    }
+impl Running {
+    /// Whether a pipeline has stopped on its own (it failed).
+    pub fn any_stopped(&self) -> bool {
+        self.workers.iter().any(|(_, h)| h.is_finished())
+    }
+
+    /// Whether every pipeline has committed everything and stayed idle for a second.
+    pub fn all_idle(&self) -> bool {
+        let idle = self.control.idle_since.lock().expect("lock");
+        idle.iter().all(|s| s.is_some_and(|t| t.elapsed() >= IDLE_EXIT_AFTER))
+    }
+
+    /// Tells every pipeline to finish its batch and stop; waits for them. Returns the
+    /// exit code: 0, or 1 when a pipeline failed.
+    pub fn stop(self) -> i32 {
+        self.control.shutdown.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut code = 0;
+        for (name, handle) in self.workers {
+            match handle.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(pipeline = name, "pipeline failed: {e:#}");
+                    code = 1;
+                }
+                Err(_) => {
+                    tracing::error!(pipeline = name, "pipeline thread panicked");
+                    code = 1;
                 }
             }
         }
-    });
-    tracing::info!("stopping: {reason}");
-    control.shutdown.store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut code = 0;
-    for (name, handle) in workers {
-        match handle.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                tracing::error!(pipeline = name, "pipeline failed: {e:#}");
-                code = 1;
-            }
-            Err(_) => {
-                tracing::error!(pipeline = name, "pipeline thread panicked");
-                code = 1;
-            }
-        }
+        code
     }
-    drop(embedded);
-    Ok(code)
 }
 
-fn all_idle(control: &Control) -> bool {
-    let idle = control.idle_since.lock().expect("lock");
-    idle.iter().all(|s| s.is_some_and(|t| t.elapsed() >= IDLE_EXIT_AFTER))
-}
-
-/// Produces each `TOPIC=FILE` line by line; waits until the broker has them all.
+/// Produces each `TOPIC=FILE` line by line, keyed by the event's `aggregateId`.
 fn produce_inputs(brokers: &str, inputs: &[String]) -> anyhow::Result<()> {
-    let producer: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("enable.idempotence", "true")
-        .create()
-        .context("creating the input producer")?;
-    let started = Instant::now();
-    let mut count = 0usize;
+    let mut records = Vec::new();
     for input in inputs {
         let Some((topic, file)) = input.split_once('=') else {
             bail!("--input `{input}`: expected TOPIC=FILE");
@@ -273,13 +327,35 @@ fn produce_inputs(brokers: &str, inputs: &[String]) -> anyhow::Result<()> {
             let event: serde_json::Value =
                 serde_json::from_str(&line).with_context(|| format!("{file}:{}: not a JSON event", n + 1))?;
             let key = event.get("aggregateId").and_then(|k| k.as_str()).map(str::to_owned);
-            let mut record = BaseRecord::<String, String>::to(topic).payload(&line);
-            if let Some(k) = &key {
-                record = record.key(k);
-            }
-            producer.send(record).map_err(|(e, _)| anyhow::anyhow!("producing to {topic}: {e}"))?;
-            count += 1;
+            records.push((topic.to_owned(), key, line));
         }
+    }
+    produce_records(brokers, records.iter().map(|(t, k, v)| (t.as_str(), k.as_deref(), v.as_bytes())))
+}
+
+/// Produces `(topic, key, value)` records; waits until the broker has them all.
+/// Unkeyed records go to partition 0.
+pub(crate) fn produce_records<'a>(
+    brokers: &str,
+    records: impl Iterator<Item = (&'a str, Option<&'a str>, &'a [u8])>,
+) -> anyhow::Result<()> {
+    let producer: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .create()
+        .context("creating the input producer")?;
+    let started = Instant::now();
+    let mut count = 0usize;
+    for (topic, key, value) in records {
+        let mut record = BaseRecord::<str, [u8]>::to(topic).payload(value);
+        // Keyed records go where the key hashes; unkeyed ones to partition 0, so that a
+        // run (and a `weir test` golden file) is the same every time.
+        match key {
+            Some(k) => record = record.key(k),
+            None => record = record.partition(0),
+        }
+        producer.send(record).map_err(|(e, _)| anyhow::anyhow!("producing to {topic}: {e}"))?;
+        count += 1;
     }
     producer.flush(Duration::from_secs(30)).context("flushing input events")?;
     tracing::info!(events = count, elapsed_ms = started.elapsed().as_millis() as u64, "input events produced");

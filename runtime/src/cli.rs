@@ -36,6 +36,13 @@ pub enum Command {
         /// Pipeline files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also ask the pipelines' brokers: are they reachable, do the source topics
+        /// exist, do they provide the transactions `exactly_once` needs.
+        #[arg(long)]
+        connect: bool,
+        /// With `--connect`: ask these bootstrap servers instead of the pipelines' own.
+        #[arg(long, env = "WEIR_BROKERS", requires = "connect")]
+        brokers: Option<String>,
     },
     /// List, show or replay a pipeline's dead letters (needs a real broker).
     Dlq {
@@ -51,6 +58,38 @@ pub enum Command {
         /// Which letters.
         #[command(flatten)]
         filter: crate::dlq::Filter,
+    },
+    /// Run the test cases next to pipelines (PIPE.tests/CASE/) on the embedded broker and
+    /// SQLite, and compare rows and emitted events with the golden files.
+    ///
+    /// A case holds input.jsonl (or input.TOPIC.jsonl, or input.toml with [[input]]
+    /// tables), rows.golden and emitted.golden. BLESS=1 rewrites the golden files.
+    Test {
+        /// Pipeline files, or directories of them (pipelines without a .tests directory
+        /// are skipped).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Rewrite the golden files with what the pipelines produce.
+        #[arg(long, env = "BLESS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
+        bless: bool,
+    },
+    /// Create a plugin, its pipeline and a test case from a template that builds and
+    /// passes `weir test` as it is: `weir new projection --lang rust my-plugin`.
+    New {
+        /// The plugin kind: `projection`.
+        kind: String,
+        /// The plugin's language (rust, python, javascript, c, go).
+        #[arg(long, short)]
+        lang: String,
+        /// The plugin's name; the directory NAME is created.
+        name: String,
+        /// Create the directory here instead of the current directory.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The weir SDK directory (`guest-sdk/` of the weir repository; default:
+        /// $WEIR_SDK_DIR, else the one weir was built from).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
     },
     /// Print the rows of the read-model tables the pipelines declare.
     Show {
@@ -104,6 +143,11 @@ pub struct RunArgs {
     /// Compile plugins at every start instead of caching them.
     #[arg(long)]
     pub no_cache: bool,
+    /// This process's name among the processes that share consumer groups: appended
+    /// to the transactional id of `exactly_once` pipelines. Give each process its own,
+    /// stable across restarts (a restart then aborts what the crashed process left open).
+    #[arg(long, env = "WEIR_INSTANCE_ID")]
+    pub instance_id: Option<String>,
 }
 
 impl RunArgs {

@@ -11,6 +11,8 @@ pub mod dlq;
 pub mod embedded;
 pub mod pipeline;
 pub mod plugin;
+pub mod scaffold;
 pub mod sink;
 pub mod source;
 pub mod telemetry;
+pub mod test_runner;

@@ -1,19 +1,21 @@
 //! One pipeline's loop, in data-path order: source → decode → router → plugin → sinks →
 //! commit. Runs on its own thread.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 
 use crate::config::{OnError, Pipeline};
 use crate::plugin::{Batch, BatchBuilder, BatchOutcome, Instance, Origin, Plugin, Schema};
-use crate::sink::kafka::{DeadLetter, KafkaSink};
+use crate::sink::kafka::{DeadLetter, KafkaSink, ProducerFenced};
 use crate::sink::sql::{self, OffsetAdvance, Offsets};
 use crate::source::envelope::decode;
-use crate::source::kafka::{Source, client_config};
+use crate::source::kafka::{Source, client_config, next_offsets};
 use crate::telemetry::metrics::{METRICS, Status};
 
 /// What the process tells its pipelines, and what they tell it back.
@@ -39,6 +41,9 @@ pub struct PipelineRun {
     pub plugin: Plugin,
     /// Whether to report idleness (for `--exit-when-idle`).
     pub report_idle: bool,
+    /// `--instance-id`: appended to the transactional id of `exactly_once` pipelines, so
+    /// that processes sharing a consumer group do not fence each other.
+    pub instance_id: Option<String>,
 }
 
 /// First delay after a failed sink write; doubles up to [`MAX_BACKOFF`].
@@ -53,17 +58,32 @@ impl PipelineRun {
         let name = p.name.as_str();
         let schema = Arc::new(Schema::of(p));
         let read_store = sql::open(p, self.database.as_deref())?;
-        let exactly_once = read_store.is_some();
+        // Rows and offsets commit in one database transaction: the database's offsets
+        // are the truth, Kafka's copy is for lag monitoring.
+        let offsets_in_db = read_store.is_some();
         let mut instance = Instance::new(&self.plugin, schema, p.handler.limits, read_store)?;
-        let sink = KafkaSink::new(client_config(&self.brokers, p, &[]), p.kafka_topics(), name)?;
+        let transactional_id = p.exactly_once.then(|| match &self.instance_id {
+            Some(i) => format!("{}-{i}", p.transactional_id),
+            None => p.transactional_id.clone(),
+        });
+        let sink = KafkaSink::new(client_config(&self.brokers, p, &[]), p.kafka_topics(), name, transactional_id.as_deref())
+            .with_context(|| format!("pipeline `{name}`"))?;
+        // Emitted events, dead letters and consumer offsets commit in one Kafka transaction.
+        let transactional = sink.is_transactional();
         let source = Source::new(&self.brokers, p)?;
         let version = &self.plugin.digest[..12];
-        tracing::info!(pipeline = name, plugin = %self.plugin.path.display(), version, topics = ?p.source.topics, exactly_once, "pipeline started");
+        tracing::info!(pipeline = name, plugin = %self.plugin.path.display(), version, topics = ?p.source.topics, offsets_in_db, transactional, "pipeline started");
         METRICS.up.with_label_values(&[name]).set(1);
 
         // What the read model already holds, per partition: loaded on every assignment.
         let mut applied: Option<Offsets> = None;
+        // Transactional pipelines with a read model: partitions whose Kafka offsets (from
+        // the transactions) are ahead of the database's, after a crash between the two
+        // commits. Records below them are applied to the database again, but what they
+        // emitted and dead-lettered is not sent again: their transaction committed it.
+        let mut emitted: Offsets = Offsets::new();
         let mut source_backoff = Backoff::new();
+        let mut kafka_backoff = Backoff::new();
         let mut builder = BatchBuilder::new();
         let mut topic_names: Vec<Arc<str>> = Vec::new();
         let mut records: Vec<(BorrowedMessage<'_>, Instant)> = Vec::new();
@@ -79,11 +99,29 @@ impl PipelineRun {
             } else {
                 source_backoff.reset(name);
             }
-            if exactly_once && (source.take_rebalanced() || applied.is_none()) {
+            let rebalanced = source.take_rebalanced();
+            if offsets_in_db && (rebalanced || applied.is_none()) {
                 // Partitions moved: what this process fetched may be someone else's now,
                 // and what it was given may have progressed elsewhere.
                 let Some(offsets) = retry(control, name, "read_model", || load_offsets(&mut instance, &p.group)) else { break };
+                if transactional {
+                    let Some(committed) = retry(control, name, "kafka", || source.committed()) else { break };
+                    emitted = Offsets::new();
+                    for ((topic, partition), kafka) in committed {
+                        let db = offsets.get(&(topic.clone(), partition)).copied().unwrap_or(0);
+                        if db < kafka {
+                            tracing::info!(pipeline = name, topic, partition, db, kafka, "the read model is behind the last transaction: applying the records again without emitting them twice");
+                            source.rewind(&topic, partition, db);
+                            emitted.insert((topic, partition), kafka);
+                        }
+                    }
+                    if !emitted.is_empty() {
+                        records.clear();
+                    }
+                }
                 applied = Some(offsets);
+            }
+            if (offsets_in_db || transactional) && rebalanced {
                 if let Ok(assigned) = source.assigned() {
                     records.retain(|(m, _)| assigned.iter().any(|(t, q)| t == m.topic() && *q == m.partition()));
                 }
@@ -168,9 +206,16 @@ impl PipelineRun {
 
             // 4. Sinks: dead letters and emitted events first (acknowledged), then the
             // rows with the offsets in one transaction, then the offsets in Kafka.
+            // Records whose transaction committed their outputs before a crash.
+            let already_sent = |origin: usize| {
+                let m = &records[origin].0;
+                !emitted.is_empty() && emitted.get(&(m.topic().to_owned(), m.partition())).is_some_and(|&k| m.offset() < k)
+            };
             let mut letters = Vec::new();
             for (i, error) in &undecodable {
-                letters.push(dead_letter(&records[*i].0, error, "decode", 0, version));
+                if !already_sent(*i) {
+                    letters.push(dead_letter(&records[*i].0, error, "decode", 0, version));
+                }
             }
             for f in &outcome.failures {
                 let (m, _) = &records[batch.origin(f.position) as usize];
@@ -180,21 +225,52 @@ impl PipelineRun {
                     "handler failed for an event, dead-lettered: {}", f.message
                 );
                 METRICS.count(name, batch.event_type(f.position), Status::Failed, 1);
-                letters.push(dead_letter(m, &f.message, "handler", f.retries, version));
+                if !already_sent(batch.origin(f.position) as usize) {
+                    letters.push(dead_letter(m, &f.message, "handler", f.retries, version));
+                }
             }
+            let emits: Cow<'_, [_]> = if emitted.is_empty() {
+                Cow::Borrowed(&outcome.emits[..])
+            } else {
+                Cow::Owned(outcome.emits.iter().filter(|e| !already_sent(batch.origin(e.input) as usize)).cloned().collect())
+            };
             let dlq = &p.on_error.dead_letter_topic;
-            if retry(control, name, "dead_letter", || sink.send_dead_letters(dlq, &letters)).is_none() {
-                break;
-            }
-            for l in &letters {
-                METRICS.dead_letters.with_label_values(&[name, l.stage]).inc();
-            }
             let identity = |position: u32| {
                 let (m, _) = &records[batch.origin(position) as usize];
                 format!("{}/{}/{}", m.topic(), m.partition(), m.offset())
             };
-            if retry(control, name, "kafka", || sink.send(batch, &outcome.emits, identity)).is_none() {
-                break;
+            if transactional {
+                // One transaction: dead letters, emitted events and the consumer offsets.
+                let sent = sink
+                    .begin()
+                    .and_then(|()| sink.send_dead_letters(dlq, &letters))
+                    .and_then(|()| sink.send(batch, &emits, identity))
+                    .and_then(|()| sink.commit(&next_offsets(&records, &emitted)?, &source.group_metadata()?));
+                match sent {
+                    Ok(()) => kafka_backoff.reset(name),
+                    Err(e) if e.is::<ProducerFenced>() => return Err(e),
+                    Err(e) => {
+                        // Nothing of the batch is visible; consume it again from the
+                        // committed state, which a rebalance may have moved.
+                        sink.abort();
+                        source.rewind_batch(&records);
+                        applied = None;
+                        if !kafka_backoff.wait(control, name, "kafka", &format!("the batch's transaction failed and will be redone: {e:#}")) {
+                            break;
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                if retry(control, name, "dead_letter", || sink.send_dead_letters(dlq, &letters)).is_none() {
+                    break;
+                }
+                if retry(control, name, "kafka", || sink.send(batch, &emits, identity)).is_none() {
+                    break;
+                }
+            }
+            for l in &letters {
+                METRICS.dead_letters.with_label_values(&[name, l.stage]).inc();
             }
             let failed: HashSet<u32> = outcome.failures.iter().map(|f| f.position).collect();
             if let Some(known) = applied.as_mut() {
@@ -231,7 +307,7 @@ impl PipelineRun {
             } else if !outcome.changes.is_empty() {
                 anyhow::bail!("plugin wrote rows but the pipeline has no read model");
             }
-            if retry(control, name, "commit", || source.commit(&records, !exactly_once)).is_none() {
+            if !transactional && retry(control, name, "commit", || source.commit(&records, !offsets_in_db)).is_none() {
                 break;
             }
 

@@ -37,14 +37,15 @@ impl Rng {
 }
 
 /// The bank pipeline these tests run: topics `accounts_U`, `notices_U`, `dlq_U` on
-/// `brokers`, rows in `database`, plus `kafka` lines for `[pipeline.kafka]`.
-fn bank_pipeline(dir: &std::path::Path, brokers: &str, u: &str, database: &str, kafka: &str) -> String {
+/// `brokers`, rows in `database`, plus `kafka` lines for `[pipeline.kafka]`; with
+/// `exactly_once`, emitted events and dead letters go through Kafka transactions.
+fn bank_pipeline(dir: &std::path::Path, brokers: &str, u: &str, database: &str, kafka: &str, exactly_once: bool) -> String {
     let file = write_pipeline(dir, "bank.toml", &format!(
         "[pipeline]\nname = \"bank\"\nbrokers = \"{brokers}\"\ngroup = \"bank-{u}\"\n[pipeline.kafka]\n{kafka}\n\
          [source]\ntopics = [\"accounts_{u}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\nbatch = {{ max_events = 50, max_wait_ms = 5 }}\n\
          [sink.read_model]\ndatabase = \"{database}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
          columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
-         [sink.topics]\nallowed = [\"account-notices\"]\nrename = {{ account-notices = \"notices_{u}\" }}\n[on_error]\ndead_letter_topic = \"dlq_{u}\"\n"
+         [sink.topics]\nallowed = [\"account-notices\"]\nrename = {{ account-notices = \"notices_{u}\" }}\nexactly_once = {exactly_once}\n[on_error]\ndead_letter_topic = \"dlq_{u}\"\n"
     ));
     file.to_str().unwrap().to_owned()
 }
@@ -57,7 +58,9 @@ struct Produced {
     overdraft_ids: BTreeSet<String>,
 }
 
-fn crash_test(database: &str, read_balances: impl Fn() -> Option<BTreeMap<String, (i64, i64)>>) {
+/// `kills` SIGKILLs under load; with `exactly_once`, every rejection must also be in the
+/// notices topic exactly once (as a `read_committed` consumer sees it).
+fn crash_test(database: &str, kills: usize, exactly_once: bool, read_balances: impl Fn() -> Option<BTreeMap<String, (i64, i64)>>) {
     let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
     let brokers = cluster.bootstrap_servers();
     let u = unique("crash");
@@ -66,7 +69,7 @@ fn crash_test(database: &str, read_balances: impl Fn() -> Option<BTreeMap<String
         cluster.create_topic(t, 3, 1).unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
-    let file = bank_pipeline(dir.path(), &brokers, &u, database, "\"session.timeout.ms\" = \"6000\"\n\"max.poll.interval.ms\" = \"10000\"");
+    let file = bank_pipeline(dir.path(), &brokers, &u, database, "\"session.timeout.ms\" = \"6000\"\n\"max.poll.interval.ms\" = \"10000\"", exactly_once);
 
     // Accounts open first; then deposits and overdrafts flow until the kills are over.
     let opens: Vec<Vec<u8>> = (0..ACCOUNTS)
@@ -111,7 +114,7 @@ fn crash_test(database: &str, read_balances: impl Fn() -> Option<BTreeMap<String
 
     let mut rng = Rng(0xc4a5_4001);
     let mut resumes = Vec::new();
-    for kill in 0..KILLS {
+    for kill in 0..kills {
         let started = Instant::now();
         let before = read_balances().map(|b| b.values().map(|(_, t)| *t).sum::<i64>()).unwrap_or(0);
         let weir = Weir::start(&["--metrics-addr", "off", &file]);
@@ -189,9 +192,12 @@ fn crash_test(database: &str, read_balances: impl Fn() -> Option<BTreeMap<String
         seen = notices.iter().map(|n| n.value["eventId"].as_str().unwrap().to_owned()).collect();
     }
     assert_eq!(seen, wanted, "emitted rejections differ from the overdrafts in the topic");
+    if exactly_once {
+        assert_eq!(copies, seen.len(), "with exactly_once, a read_committed consumer sees each rejection once");
+    }
     resumes.sort();
     println!(
-        "{KILLS} SIGKILLs; {total} deposits and {} overdrafts applied exactly once ({} records produced, {in_topic} held by the broker); \
+        "{kills} SIGKILLs (exactly_once = {exactly_once}); {total} deposits and {} overdrafts applied exactly once ({} records produced, {in_topic} held by the broker); \
          {copies} rejection records, {} distinct ids; time to progress after a restart: median {:?}, max {:?}",
         overdrafts.len(),
         produced_count,
@@ -215,7 +221,7 @@ fn rebalances_and_cut_database_connections_lose_and_double_nothing() {
     let schema = unique("weir_scale");
     let url = postgres_schema(&schema);
     let dir = tempfile::tempdir().unwrap();
-    let file = bank_pipeline(dir.path(), &brokers, &u, &url, "\"session.timeout.ms\" = \"6000\"");
+    let file = bank_pipeline(dir.path(), &brokers, &u, &url, "\"session.timeout.ms\" = \"6000\"", false);
     let read = || -> Option<(i64, i64)> {
         let mut client = postgres::Client::connect(&url, postgres::NoTls).ok()?;
         let row = client.query_one("SELECT COALESCE(SUM(balance), 0)::bigint, COALESCE(SUM(transactions), 0)::bigint FROM accounts", &[]).ok()?;
@@ -273,26 +279,44 @@ fn rebalances_and_cut_database_connections_lose_and_double_nothing() {
     assert!(consume(&brokers, &dlq, usize::MAX, Duration::from_secs(2)).is_empty());
 }
 
+/// Balance and transaction count per account, from a SQLite read model.
+fn sqlite_balances(path: &std::path::Path) -> Option<BTreeMap<String, (i64, i64)>> {
+    let conn = rusqlite::Connection::open(path).ok()?;
+    let mut stmt = conn.prepare("SELECT id, CAST(balance AS INTEGER), transactions FROM accounts").ok()?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))).ok()?;
+    rows.collect::<Result<_, _>>().ok()
+}
+
 #[test]
 fn sigkill_under_load_loses_and_doubles_nothing_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bank.db");
     let database = format!("sqlite://{}", path.display());
-    crash_test(&database, || {
-        let conn = rusqlite::Connection::open(&path).ok()?;
-        let mut stmt = conn.prepare("SELECT id, CAST(balance AS INTEGER), transactions FROM accounts").ok()?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))).ok()?;
-        rows.collect::<Result<_, _>>().ok()
+    crash_test(&database, KILLS, false, || {
+        sqlite_balances(&path)
     });
 }
 
 #[test]
 fn sigkill_under_load_loses_and_doubles_nothing_postgres() {
     let url = postgres_schema(&unique("weir_crash"));
-    crash_test(&url, || {
+    crash_test(&url, KILLS, false, || {
         let mut client = postgres::Client::connect(&url, postgres::NoTls).ok()?;
         let rows = client.query("SELECT id, balance::bigint, transactions FROM accounts", &[]).ok()?;
         Some(rows.iter().map(|r| (r.get::<_, String>(0), (r.get::<_, i64>(1), r.get::<_, i64>(2)))).collect())
+    });
+}
+
+/// Kafka transactions: emitted events and dead letters commit with the consumer offsets,
+/// so after SIGKILLs a `read_committed` consumer sees every rejection exactly once, and
+/// the read model (committed after the transaction) still applies everything once.
+#[test]
+fn sigkill_with_kafka_transactions_emits_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.db");
+    let database = format!("sqlite://{}", path.display());
+    crash_test(&database, 10, true, || {
+        sqlite_balances(&path)
     });
 }
 
@@ -309,7 +333,7 @@ fn broker_outage_mid_stream_is_reported_and_loses_nothing() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bank.db");
-    let file = bank_pipeline(dir.path(), &brokers, &u, &format!("sqlite://{}", path.display()), "");
+    let file = bank_pipeline(dir.path(), &brokers, &u, &format!("sqlite://{}", path.display()), "", false);
     let read = || -> Option<(i64, i64)> {
         let conn = rusqlite::Connection::open(&path).ok()?;
         conn.query_row("SELECT COALESCE(SUM(CAST(balance AS INTEGER)), 0), COALESCE(SUM(transactions), 0) FROM accounts", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -355,4 +379,51 @@ fn broker_outage_mid_stream_is_reported_and_loses_nothing() {
     let (code, log) = weir.terminate();
     assert_eq!(code, 0, "{log}");
     assert_eq!(read(), Some((2 * (deposits + 1000), deposits + 1000)));
+}
+
+/// A topic-to-topic transform with `exactly_once` and no read model: the consumer
+/// offsets live only in the transactions. Killed mid-stream and restarted, it still
+/// emits every notification exactly once.
+#[test]
+fn transform_with_kafka_transactions_emits_each_event_once_across_kills() {
+    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let u = unique("txn");
+    let (topic, out, dlq) = (format!("orders_{u}"), format!("notifications_{u}"), format!("dlq_{u}"));
+    for t in [&topic, &out, &dlq] {
+        cluster.create_topic(t, 3, 1).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_pipeline(dir.path(), "notify.toml", &format!(
+        "[pipeline]\nname = \"notify\"\nbrokers = \"{brokers}\"\ngroup = \"notify-{u}\"\n[pipeline.kafka]\n\"session.timeout.ms\" = \"6000\"\n\
+         [source]\ntopics = [\"{topic}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/order_notifications.wasm\"\nbatch = {{ max_events = 20, max_wait_ms = 5 }}\n\
+         [sink.topics]\nallowed = [\"order-notifications\"]\nrename = {{ order-notifications = \"{out}\" }}\nexactly_once = true\n\
+         [on_error]\ndead_letter_topic = \"{dlq}\"\n"
+    ));
+    let file = file.to_str().unwrap().to_owned();
+    const ORDERS: usize = 3000;
+    let events: Vec<(String, String)> = (0..ORDERS)
+        .map(|n| (format!("ord-{}", n % 50), format!(r#"{{"eventType":"OrderPlaced","eventId":"o-{n}","data":{{"orderId":"ord-{n}"}}}}"#)))
+        .collect();
+    let mut rng = Rng(0x7a_c7);
+    for chunk in events.chunks(ORDERS / 4) {
+        let records: Vec<(Option<&str>, &[u8])> = chunk.iter().map(|(k, v)| (Some(k.as_str()), v.as_bytes())).collect();
+        produce(&brokers, &topic, &records);
+        let weir = Weir::start(&["--metrics-addr", "off", &file]);
+        eventually(Duration::from_secs(60), "progress", Some(&weir), || weir.log().contains("partitions assigned").then_some(()));
+        std::thread::sleep(Duration::from_millis(300 + rng.below(1500)));
+        weir.kill9();
+    }
+    let weir = Weir::start(&["--metrics-addr", "off", &file]);
+    let notifications = consume(&brokers, &out, ORDERS, Duration::from_secs(120));
+    std::thread::sleep(Duration::from_secs(2));
+    let (code, log) = weir.terminate();
+    assert_eq!(code, 0, "{log}");
+    let again = consume(&brokers, &out, usize::MAX, Duration::from_secs(3));
+    let ids: BTreeSet<String> = again.iter().map(|n| n.value["eventId"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(notifications.len(), ORDERS, "{log}");
+    assert_eq!(again.len(), ORDERS, "a read_committed consumer sees each notification once\n{log}");
+    assert_eq!(ids.len(), ORDERS);
+    let wanted: BTreeSet<String> = (0..ORDERS).map(|n| weir::sink::kafka::derived_event_id(&format!("o-{n}"), 0).to_string()).collect();
+    assert_eq!(ids, wanted);
 }

@@ -329,3 +329,33 @@ fn deduplication_by_event_id_skips_republished_events() {
     let (code, log) = weir.terminate();
     assert_eq!(code, 0, "{log}");
 }
+
+/// tansu has no transactions: an `exactly_once` pipeline is refused with a clear error,
+/// by `weir check --connect` before and by `weir run` at start.
+#[test]
+fn exactly_once_on_a_broker_without_transactions_is_refused_clearly() {
+    let brokers = brokers();
+    let u = unique("txn");
+    let (topic, out, dlq) = (format!("orders_{u}"), format!("notifications_{u}"), format!("dlq_{u}"));
+    create_topics(&brokers, &[&topic, &out, &dlq]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_pipeline(dir.path(), "notify.toml", &format!(
+        "[pipeline]\nname = \"notify\"\nbrokers = \"{brokers}\"\ngroup = \"notify-{u}\"\n[source]\ntopics = [\"{topic}\"]\n\
+         [handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/order_notifications.wasm\"\n\
+         [sink.topics]\nallowed = [\"order-notifications\"]\nrename = {{ order-notifications = \"{out}\" }}\nexactly_once = true\n\
+         [on_error]\ndead_letter_topic = \"{dlq}\"\n"
+    ));
+    let file = file.to_str().unwrap();
+
+    let out_check = common::weir(&["check", file]).output().unwrap();
+    assert!(out_check.status.success(), "{}", String::from_utf8_lossy(&out_check.stderr));
+    let out_connect = common::weir(&["check", "--connect", file]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out_connect.stderr);
+    assert_eq!(out_connect.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("notify.toml:13:16: `exactly_once` needs Kafka transactions, which"), "{stderr}");
+
+    let weir = Weir::start(&["--metrics-addr", "off", file]);
+    let (code, log) = weir.wait(Duration::from_secs(90));
+    assert_eq!(code, 1, "{log}");
+    assert!(log.contains("`sink.topics.exactly_once` needs Kafka transactions, and the broker did not provide them"), "{log}");
+}

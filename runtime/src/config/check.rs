@@ -81,7 +81,8 @@ fn across_files(pipelines: &[Pipeline]) -> Vec<Diagnostic> {
     found
 }
 
-fn at(file: &Path, span: Option<std::ops::Range<usize>>, message: String) -> Diagnostic {
+/// A diagnostic at `span` of `file`.
+pub(crate) fn at(file: &Path, span: Option<std::ops::Range<usize>>, message: String) -> Diagnostic {
     let source = std::fs::read_to_string(file).unwrap_or_default();
     let mut cx = Collector::new(file, &source);
     cx.error(span, message);

@@ -6,6 +6,7 @@
 //! `[sink.topics]`). The README's TOML reference documents every key.
 
 pub mod check;
+pub mod connect;
 pub mod diagnostics;
 mod reader;
 
@@ -43,6 +44,14 @@ pub struct Pipeline {
     /// `[sink.topics] rename = { NAME = "kafka-topic" }`: the Kafka topic a plugin's topic
     /// name is produced to, where it differs (say, a per-environment prefix).
     pub topic_renames: BTreeMap<String, String>,
+    /// `[sink.topics] exactly_once`: produce emitted events and dead letters in Kafka
+    /// transactions that also commit the consumer offsets, so downstream consumers with
+    /// `isolation.level=read_committed` see each exactly once. Needs a broker with
+    /// transactions (tansu has none; librdkafka's mock cluster and Kafka do).
+    pub exactly_once: bool,
+    /// `[sink.topics] transactional_id`: the producer's `transactional.id` prefix
+    /// (default `weir-GROUP`); the process's `--instance-id` is appended when given.
+    pub transactional_id: String,
     /// `[on_error]`: retries and the dead-letter topic.
     pub on_error: OnError,
     /// Byte spans of values that later checks point at.
@@ -93,6 +102,8 @@ pub struct Spans {
     pub tables: Vec<Option<Range<usize>>>,
     /// `sink.topics.allowed` entries, in declared order.
     pub topics: Vec<Option<Range<usize>>>,
+    /// `sink.topics.exactly_once`.
+    pub exactly_once: Option<Range<usize>>,
 }
 
 /// `[source]`: the topics a pipeline consumes.
@@ -387,13 +398,15 @@ fn read_pipeline(cx: &mut Collector, root: &mut TableReader, file: &Path) -> Opt
     let mut read_model = None;
     let mut allowed = Vec::new();
     let mut renames = BTreeMap::new();
+    let mut exactly_once = false;
+    let mut transactional_id = None;
     if let Some(mut sink) = root.table(cx, "sink", false) {
         if let Some(mut rm) = sink.table(cx, "read_model", false) {
             read_model = read_read_model(cx, &mut rm, &mut spans);
             rm.finish(cx);
         }
         if let Some(mut t) = sink.table(cx, "topics", false) {
-            for topic in t.strings(cx, "allowed", true).unwrap_or_default() {
+            for topic in t.strings(cx, "allowed", false).unwrap_or_default() {
                 if let Some(earlier) = allowed.iter().position(|a| *a == topic.value) {
                     let _ = earlier;
                     cx.error(topic.span.clone(), format!("topic `{}` is listed twice", topic.value));
@@ -412,6 +425,16 @@ fn read_pipeline(cx: &mut Collector, root: &mut TableReader, file: &Path) -> Opt
                     }
                 }
                 r.finish(cx);
+            }
+            spans.exactly_once = t.item("exactly_once").and_then(reader::item_span);
+            exactly_once = t.boolean(cx, "exactly_once").unwrap_or(false);
+            transactional_id = t.string(cx, "transactional_id", false);
+            if let Some(id) = &transactional_id {
+                if id.value.trim().is_empty() {
+                    cx.error(id.span.clone(), "`sink.topics.transactional_id` must not be empty");
+                } else if !exactly_once {
+                    cx.error(id.span.clone(), "`sink.topics.transactional_id` is used only with `exactly_once = true`");
+                }
             }
             t.finish(cx);
         }
@@ -467,9 +490,12 @@ fn read_pipeline(cx: &mut Collector, root: &mut TableReader, file: &Path) -> Opt
     }
 
     let name = name?.value;
+    let group = group.map_or_else(|| name.clone(), |g| g.value);
     Some(Pipeline {
         file: file.to_owned(),
-        group: group.map_or_else(|| name.clone(), |g| g.value),
+        transactional_id: transactional_id.map_or_else(|| format!("weir-{group}"), |t| t.value),
+        group,
+        exactly_once,
         name,
         brokers: brokers.map(|b| b.value),
         kafka,

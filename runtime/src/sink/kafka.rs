@@ -1,6 +1,10 @@
 //! Emitted events to Kafka: each wrapped in the seed envelope with an id derived from its
 //! input event and its position, produced by an idempotent producer and flushed before
 //! the batch's offsets are committed (at least once; duplicates carry the same id).
+//!
+//! With `sink.topics.exactly_once`, a batch's emitted events, its dead letters and its
+//! consumer offsets go into one Kafka transaction instead: [`KafkaSink::begin`], the
+//! sends, then [`KafkaSink::commit`] (or [`KafkaSink::abort`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,9 +12,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use rdkafka::ClientContext;
 use rdkafka::config::ClientConfig;
+use rdkafka::consumer::ConsumerGroupMetadata;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::TopicPartitionList;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -22,6 +28,20 @@ const ID_NAMESPACE: Uuid = Uuid::from_u128(0x8f0c_53a4_1c3e_4d0e_9a57_3b6f_5e21_
 
 /// How long a batch's emitted events may take to be acknowledged.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long transaction calls (init, offsets, commit, abort) may take.
+const TXN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The transactional producer cannot go on: another process took over its
+/// `transactional.id` (it was fenced), or the broker failed it fatally. The pipeline stops.
+#[derive(Debug, thiserror::Error)]
+#[error("the transactional producer `{transactional_id}` cannot continue: {reason} (another weir process with the same transactional id took over, or the broker failed it)")]
+pub struct ProducerFenced {
+    /// The producer's `transactional.id`.
+    pub transactional_id: String,
+    /// librdkafka's error.
+    pub reason: String,
+}
 
 /// Collects delivery failures reported by librdkafka's background thread.
 #[derive(Default, Clone)]
@@ -44,6 +64,8 @@ pub struct KafkaSink {
     errors: DeliveryErrors,
     topics: Vec<String>,
     pipeline: String,
+    /// `Some(transactional.id)` with `exactly_once`.
+    transactional_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -71,15 +93,103 @@ pub fn derived_event_id(input_id: &str, index: usize) -> Uuid {
 
 impl KafkaSink {
     /// A producer on `config` (the pipeline's broker settings) for the allowed `topics`
-    /// (Kafka names, in declared order).
-    pub fn new(mut config: ClientConfig, topics: Vec<String>, pipeline: &str) -> anyhow::Result<Self> {
+    /// (Kafka names, in declared order). With a `transactional_id`, the producer is
+    /// transactional and registers with the broker's transaction coordinator now, which
+    /// also aborts what an earlier process with the same id left open.
+    pub fn new(mut config: ClientConfig, topics: Vec<String>, pipeline: &str, transactional_id: Option<&str>) -> anyhow::Result<Self> {
         config
             .set("enable.idempotence", "true")
             .set("linger.ms", "5")
             .set("compression.type", "lz4");
+        if let Some(id) = transactional_id {
+            config.set("transactional.id", id).set("transaction.timeout.ms", "60000");
+        }
         let errors = DeliveryErrors::default();
-        let producer = config.create_with_context(errors.clone()).context("creating the Kafka producer")?;
-        Ok(KafkaSink { producer, errors, topics, pipeline: pipeline.to_owned() })
+        let producer: ThreadedProducer<DeliveryErrors> =
+            config.create_with_context(errors.clone()).context("creating the Kafka producer")?;
+        if let Some(id) = transactional_id {
+            let bootstrap = config.get("bootstrap.servers").unwrap_or_default().to_owned();
+            // librdkafka would find out only at the first commit, and then retry forever.
+            let missing = super::api_versions::missing_transaction_apis(&bootstrap, TXN_TIMEOUT)
+                .with_context(|| format!("asking the brokers `{bootstrap}` whether they provide transactions"))?;
+            if !missing.is_empty() {
+                bail!(
+                    "`sink.topics.exactly_once` needs Kafka transactions, and the broker did not provide them \
+                     (`{bootstrap}` lacks the APIs {}); brokers without transactions (tansu) can run this \
+                     pipeline only without `exactly_once`",
+                    missing.join(", ")
+                );
+            }
+            producer.init_transactions(TXN_TIMEOUT).map_err(|e| {
+                anyhow::anyhow!(
+                    "`sink.topics.exactly_once` needs Kafka transactions, and the broker did not provide them \
+                     (initialising transactional producer `{id}`: {e}); brokers without transactions (tansu) \
+                     can run this pipeline only without `exactly_once`"
+                )
+            })?;
+        }
+        Ok(KafkaSink { producer, errors, topics, pipeline: pipeline.to_owned(), transactional_id: transactional_id.map(str::to_owned) })
+    }
+
+    /// Whether batches go through Kafka transactions.
+    pub fn is_transactional(&self) -> bool {
+        self.transactional_id.is_some()
+    }
+
+    /// Opens the batch's transaction (transactional producers only).
+    pub fn begin(&self) -> anyhow::Result<()> {
+        if self.is_transactional() {
+            self.producer.begin_transaction().map_err(|e| self.txn_error("beginning a transaction", e))?;
+        }
+        Ok(())
+    }
+
+    /// Commits the open transaction with the consumer's `offsets` (the next offset per
+    /// partition) for the group `group`: the produced records and the offsets become
+    /// visible together, or not at all. On an error the caller aborts and sends the
+    /// batch again in a new transaction; a [`ProducerFenced`] error is final.
+    pub fn commit(&self, offsets: &TopicPartitionList, group: &ConsumerGroupMetadata) -> anyhow::Result<()> {
+        self.producer
+            .send_offsets_to_transaction(offsets, group, TXN_TIMEOUT)
+            .map_err(|e| self.txn_error("adding the consumer offsets to the transaction", e))?;
+        self.commit_retrying()?;
+        self.take_delivery_errors()
+    }
+
+    /// Aborts the open transaction, if any; what it produced is never seen by
+    /// `read_committed` consumers.
+    pub fn abort(&self) {
+        if self.is_transactional() {
+            if let Err(e) = self.producer.abort_transaction(TXN_TIMEOUT) {
+                tracing::warn!(pipeline = %self.pipeline, "aborting the transaction failed: {e}");
+            }
+            // Failures of the aborted records no longer matter: they are sent again.
+            self.errors.0.lock().expect("lock").clear();
+        }
+    }
+
+    fn commit_retrying(&self) -> anyhow::Result<()> {
+        // A retriable commit error leaves the outcome open: librdkafka asks to call
+        // commit again, which either completes or reports the real state.
+        for attempt in 1..=10u32 {
+            match self.producer.commit_transaction(TXN_TIMEOUT) {
+                Ok(()) => return Ok(()),
+                Err(KafkaError::Transaction(e)) if e.is_retriable() && !e.txn_requires_abort() && !e.is_fatal() => {
+                    tracing::warn!(pipeline = %self.pipeline, "committing the transaction: {e}; trying again");
+                    std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
+                }
+                Err(e) => return Err(self.txn_error("committing the transaction", e)),
+            }
+        }
+        Err(self.txn_error("committing the transaction", KafkaError::MessageProduction(RDKafkaErrorCode::RequestTimedOut)))
+    }
+
+    fn txn_error(&self, doing: &str, e: KafkaError) -> anyhow::Error {
+        let fatal = matches!(&e, KafkaError::Transaction(t) if t.is_fatal());
+        if fatal {
+            return ProducerFenced { transactional_id: self.transactional_id.clone().unwrap_or_default(), reason: format!("{doing}: {e}") }.into();
+        }
+        anyhow::anyhow!("{doing}: {e}")
     }
 
     /// Produces the batch's emitted events and waits until the broker has them all.
@@ -178,8 +288,16 @@ impl KafkaSink {
         Ok(())
     }
 
+    /// Waits for acknowledgements, except in a transaction, whose commit flushes.
     fn flush(&self) -> anyhow::Result<()> {
+        if self.is_transactional() {
+            return Ok(());
+        }
         self.producer.flush(FLUSH_TIMEOUT).context("waiting for produced events to be acknowledged")?;
+        self.take_delivery_errors()
+    }
+
+    fn take_delivery_errors(&self) -> anyhow::Result<()> {
         let failed = std::mem::take(&mut *self.errors.0.lock().expect("lock"));
         if let Some(first) = failed.first() {
             bail!("{} produced event(s) were not delivered; first error: {first}", failed.len());

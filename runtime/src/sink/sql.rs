@@ -117,6 +117,18 @@ fn text_value(ty: ColumnType, text: Option<String>) -> Value {
     }
 }
 
+/// A value as JSON text (`weir test`'s golden files): JSON columns as they are.
+pub fn json_text(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Integer(i) => i.to_string(),
+        Value::Float(f) => serde_json::Value::from(*f).to_string(),
+        Value::Text(s) => serde_json::Value::from(s.as_str()).to_string(),
+        Value::Json(j) => String::from_utf8_lossy(j).into_owned(),
+    }
+}
+
 /// Renders a value for people (`weir show`).
 pub fn display(v: &Value) -> String {
     match v {

@@ -1,14 +1,14 @@
 //! A pipeline's Kafka consumer: joins the pipeline's consumer group, gathers batches by
 //! size and time, and commits offsets only when told (after the sinks accepted a batch).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, ConsumerGroupMetadata, Rebalance};
 use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
@@ -31,6 +31,22 @@ pub fn client_config(brokers: &str, pipeline: &Pipeline, defaults: &[(&str, &str
         config.set(k, v);
     }
     config
+}
+
+/// For each partition in `batch`, the offset after its last record, but never below
+/// `floor`'s offset for the partition (offsets must not move back).
+pub fn next_offsets(batch: &[(BorrowedMessage<'_>, Instant)], floor: &HashMap<(String, i32), i64>) -> anyhow::Result<TopicPartitionList> {
+    let mut next: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+    for (m, _) in batch {
+        let at_least = if floor.is_empty() { 0 } else { floor.get(&(m.topic().to_owned(), m.partition())).copied().unwrap_or(0) };
+        let slot = next.entry((m.topic(), m.partition())).or_insert(at_least);
+        *slot = (*slot).max(m.offset() + 1);
+    }
+    let mut tpl = TopicPartitionList::new();
+    for ((topic, partition), offset) in next {
+        tpl.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+    }
+    Ok(tpl)
 }
 
 /// Logs partition assignments and revocations, and flags them for the pipeline.
@@ -152,13 +168,8 @@ impl Source {
     /// `wait`: synchronously (the offsets are the only record of progress), or in the
     /// background (the database holds the offsets; Kafka's copy shows lag).
     pub fn commit(&self, batch: &[(BorrowedMessage<'_>, Instant)], wait: bool) -> anyhow::Result<()> {
-        let mut next: BTreeMap<(&str, i32), i64> = BTreeMap::new();
-        for (m, _) in batch {
-            let slot = next.entry((m.topic(), m.partition())).or_insert(0);
-            *slot = (*slot).max(m.offset() + 1);
-        }
-        let positions: Vec<(&str, i32, i64)> = next.into_iter().map(|((t, p), o)| (t, p, o)).collect();
-        self.commit_positions(&positions, wait)
+        let mode = if wait { CommitMode::Sync } else { CommitMode::Async };
+        self.consumer.commit(&next_offsets(batch, &HashMap::new())?, mode).context("committing offsets to Kafka")
     }
 
     /// Commits the given next offsets (topic, partition, offset).
@@ -169,6 +180,39 @@ impl Source {
         }
         let mode = if wait { CommitMode::Sync } else { CommitMode::Async };
         self.consumer.commit(&tpl, mode).context("committing offsets to Kafka")
+    }
+
+    /// The group's identity and generation, for offsets committed in a producer's
+    /// transaction: the broker refuses them from a member that was rebalanced away.
+    pub fn group_metadata(&self) -> anyhow::Result<ConsumerGroupMetadata> {
+        self.consumer.group_metadata().context("the consumer has no group metadata (not in a group)")
+    }
+
+    /// The offsets the group has committed in Kafka for the assigned partitions.
+    pub fn committed(&self) -> anyhow::Result<BTreeMap<(String, i32), i64>> {
+        let assignment = self.consumer.assignment()?;
+        let committed = self.consumer.committed_offsets(assignment, Duration::from_secs(10)).context("reading the group's committed offsets")?;
+        Ok(committed
+            .elements()
+            .iter()
+            .filter_map(|e| match e.offset() {
+                Offset::Offset(o) => Some(((e.topic().to_owned(), e.partition()), o)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Moves each partition of `batch` back to its first record, so that the batch is
+    /// consumed again (after an aborted transaction).
+    pub fn rewind_batch(&self, batch: &[(BorrowedMessage<'_>, Instant)]) {
+        let mut first: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+        for (m, _) in batch {
+            let slot = first.entry((m.topic(), m.partition())).or_insert(i64::MAX);
+            *slot = (*slot).min(m.offset());
+        }
+        for ((topic, partition), offset) in first {
+            self.rewind(topic, partition, offset);
+        }
     }
 
     /// Whether this consumer has partitions and has committed everything in them.

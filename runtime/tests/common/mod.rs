@@ -269,6 +269,8 @@ pub fn consume(brokers: &str, topic: &str, count: usize, timeout: Duration) -> V
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .set("fetch.wait.max.ms", "10")
+        // librdkafka's default, stated: records of aborted transactions are never read.
+        .set("isolation.level", "read_committed")
         .create()
         .unwrap();
     consumer.subscribe(&[topic]).unwrap();
