@@ -10,26 +10,37 @@ root=$PWD
 
 mkdir -p target
 TANSU_VERSION=0.6.0
+WIT_BINDGEN_VERSION=0.63.0
 export PATH="$HOME/.cargo/bin:$PATH"
-install_pid=
+# The slow installs (about 15 minutes each on two cores) run once per machine, in the
+# background while weir, its tests and the Rust plugins build.
+tansu_pid=
 if ! command -v tansu >/dev/null 2>&1; then
-  # Installed once per machine, in the background while weir and its tests build.
-  echo "==> installing tansu $TANSU_VERSION in the background (about 15 minutes, once)"
+  echo "==> installing tansu $TANSU_VERSION in the background (once)"
   cargo install tansu --version "$TANSU_VERSION" --locked --features "dynostore libsql" \
     >target/tansu-install.log 2>&1 &
-  install_pid=$!
+  tansu_pid=$!
 fi
-
-echo "==> building the example plugins, weir and the tests"
-scripts/build-plugins.sh
-cargo test --release --workspace --no-run
-
-if [ -n "$install_pid" ]; then
-  echo "==> waiting for the tansu install"
-  if ! wait "$install_pid"; then
-    echo "installing tansu failed:"; tail -50 target/tansu-install.log; exit 1
+wit_pid=
+if [ "$(wit-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WIT_BINDGEN_VERSION" ]; then
+  echo "==> installing wit-bindgen-cli $WIT_BINDGEN_VERSION in the background (once; the C and Go plugins need it)"
+  cargo install wit-bindgen-cli --version "$WIT_BINDGEN_VERSION" --locked >target/wit-bindgen-install.log 2>&1 &
+  wit_pid=$!
+fi
+wait_for() { # pid, what, log
+  if [ -n "$1" ]; then
+    echo "==> waiting for the $2 install"
+    if ! wait "$1"; then echo "installing $2 failed:"; tail -50 "$3"; exit 1; fi
   fi
-fi
+}
+
+echo "==> building the Rust plugins, weir and the tests"
+scripts/build-plugins.sh rust
+cargo test --release --workspace --no-run
+wait_for "$wit_pid" wit-bindgen-cli target/wit-bindgen-install.log
+echo "==> building the Python, JavaScript, C and Go plugins (toolchains install into target/toolchains once)"
+scripts/build-plugins.sh others
+wait_for "$tansu_pid" tansu target/tansu-install.log
 
 port=${WEIR_TEST_TANSU_PORT:-19092}
 export WEIR_TEST_BROKERS="127.0.0.1:$port"
@@ -38,11 +49,11 @@ log="$root/target/tansu.log"
 echo "==> starting tansu on $WEIR_TEST_BROKERS"
 tansu broker --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
   --storage-engine memory://tansu/ >"$log" 2>&1 &
-tansu_pid=$!
-trap 'kill $tansu_pid 2>/dev/null || true' EXIT
+broker_pid=$!
+trap 'kill $broker_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-  if ! kill -0 $tansu_pid 2>/dev/null; then echo "tansu failed to start:"; cat "$log"; exit 1; fi
+  if ! kill -0 $broker_pid 2>/dev/null; then echo "tansu failed to start:"; cat "$log"; exit 1; fi
   sleep 0.1
 done
 

@@ -59,7 +59,7 @@ fn check_command(files: &[PathBuf], connect: Option<Option<String>>) -> anyhow::
 
 fn new_command(kind: &str, lang: &str, name: &str, parent: &Path, sdk: Option<PathBuf>) -> anyhow::Result<i32> {
     let sdk = crate::scaffold::sdk_dir(sdk)?;
-    let dir = crate::scaffold::create(&crate::scaffold::NewPlugin { kind, lang, name, parent, sdk: &sdk })?;
+    let (dir, lang) = crate::scaffold::create(&crate::scaffold::NewPlugin { kind, lang, name, parent, sdk: &sdk })?;
     println!("created {}: a {lang} {kind}, its pipeline and a test case", dir.display());
     println!("next:\n  {}/build.sh\n  weir test {}/pipeline.toml\n  weir run {}/pipeline.toml", dir.display(), dir.display(), dir.display());
     Ok(0)

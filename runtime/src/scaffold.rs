@@ -2,45 +2,39 @@
 //! templates that build and pass `weir test` as they are.
 //!
 //! Every language's template implements the same projection (one `aggregates` row per
-//! aggregate: last event type and event count), so the pipeline and its test case are
-//! shared; only the plugin source and its `build.sh` differ.
+//! aggregate: last event type and event count), so the pipeline and its test case
+//! (`templates/common/`) are shared; only the plugin source and its `build.sh`, which
+//! builds `plugin.wasm`, differ (`templates/LANG/`).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-/// A file of a template: path relative to the new directory, text, executable bit.
-type TemplateFile = (&'static str, &'static str, bool);
-
-/// The files every language shares.
-const COMMON: &[TemplateFile] = &[
-    ("pipeline.toml", include_str!("../templates/common/pipeline.toml"), false),
-    ("pipeline.tests/example/input.jsonl", include_str!("../templates/common/pipeline.tests/example/input.jsonl"), false),
-    ("pipeline.tests/example/rows.golden", include_str!("../templates/common/pipeline.tests/example/rows.golden"), false),
-    ("pipeline.tests/example/emitted.golden", include_str!("../templates/common/pipeline.tests/example/emitted.golden"), false),
-];
+// `TEMPLATE_FILES`: every file under `runtime/templates/`, embedded by `build.rs`.
+include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 
 /// A language weir can scaffold a plugin in.
 pub struct Language {
-    /// The `--lang` value.
+    /// The `--lang` value, and the template directory's name.
     pub name: &'static str,
-    /// The plugin's files.
-    files: &'static [TemplateFile],
+    /// Other names accepted for `--lang`.
+    aliases: &'static [&'static str],
     /// The memory limit its pipeline starts with (interpreted guests need more).
     memory_mib: u32,
 }
 
-/// Every language `weir new` knows.
-pub const LANGUAGES: &[Language] = &[Language {
-    name: "rust",
-    files: &[
-        ("Cargo.toml", include_str!("../templates/rust/Cargo.toml"), false),
-        ("rust-toolchain.toml", include_str!("../templates/rust/rust-toolchain.toml"), false),
-        ("src/lib.rs", include_str!("../templates/rust/src/lib.rs"), false),
-        ("build.sh", include_str!("../templates/rust/build.sh"), true),
-    ],
-    memory_mib: 64,
-}];
+/// Every language `weir new` knows (those with a `templates/LANG/` directory).
+pub const LANGUAGES: &[Language] = &[
+    Language { name: "rust", aliases: &["rs"], memory_mib: 64 },
+    Language { name: "python", aliases: &["py"], memory_mib: 256 },
+    Language { name: "javascript", aliases: &["js"], memory_mib: 128 },
+    Language { name: "c", aliases: &[], memory_mib: 64 },
+    Language { name: "go", aliases: &["golang"], memory_mib: 64 },
+];
+
+fn available() -> impl Iterator<Item = &'static Language> {
+    LANGUAGES.iter().filter(|l| TEMPLATE_FILES.iter().any(|(lang, ..)| *lang == l.name))
+}
 
 /// What to create.
 pub struct NewPlugin<'a> {
@@ -56,13 +50,14 @@ pub struct NewPlugin<'a> {
     pub sdk: &'a Path,
 }
 
-/// Writes the new plugin's directory; returns its path. Refuses to overwrite anything.
-pub fn create(new: &NewPlugin<'_>) -> anyhow::Result<PathBuf> {
+/// Writes the new plugin's directory; returns its path and the language's name.
+/// Refuses to overwrite anything.
+pub fn create(new: &NewPlugin<'_>) -> anyhow::Result<(PathBuf, &'static str)> {
     if new.kind != "projection" {
         bail!("unknown plugin kind `{}`: weir can scaffold `projection`", new.kind);
     }
-    let Some(lang) = LANGUAGES.iter().find(|l| l.name == new.lang) else {
-        let known: Vec<&str> = LANGUAGES.iter().map(|l| l.name).collect();
+    let Some(lang) = available().find(|l| l.name == new.lang || l.aliases.contains(&new.lang)) else {
+        let known: Vec<&str> = available().map(|l| l.name).collect();
         bail!("unknown language `{}`: weir can scaffold {}", new.lang, known.join(", "));
     };
     let valid = !new.name.is_empty()
@@ -85,7 +80,8 @@ pub fn create(new: &NewPlugin<'_>) -> anyhow::Result<PathBuf> {
             .replace("{{sdk}}", &sdk_text)
             .replace("{{memory_mib}}", &memory)
     };
-    for (path, text, executable) in COMMON.iter().chain(lang.files) {
+    let files = TEMPLATE_FILES.iter().filter(|(l, ..)| *l == "common" || *l == lang.name);
+    for (_, path, text, executable) in files {
         let target = dir.join(path);
         std::fs::create_dir_all(target.parent().expect("has a parent")).with_context(|| format!("creating {}", dir.display()))?;
         std::fs::write(&target, fill(text)).with_context(|| format!("writing {}", target.display()))?;
@@ -94,7 +90,7 @@ pub fn create(new: &NewPlugin<'_>) -> anyhow::Result<PathBuf> {
             std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755))?;
         }
     }
-    Ok(dir)
+    Ok((dir, lang.name))
 }
 
 /// The SDK directory: `--sdk`, else `$WEIR_SDK_DIR`, else the one weir was built from.

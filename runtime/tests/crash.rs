@@ -58,8 +58,13 @@ struct Produced {
     overdraft_ids: BTreeSet<String>,
 }
 
-/// `kills` SIGKILLs under load; with `exactly_once`, every rejection must also be in the
-/// notices topic exactly once (as a `read_committed` consumer sees it).
+/// `kills` SIGKILLs under load, with or without `exactly_once` (Kafka transactions).
+///
+/// librdkafka's mock cluster speaks the transaction protocol but does not isolate: its
+/// fetches report no aborted transactions and its EndTxn writes no markers, so records
+/// of aborted transactions stay visible to `read_committed` consumers. On it the checker
+/// can prove that nothing is lost and the read model is exact, not that aborted copies
+/// are hidden (that is the broker's part, which Kafka implements).
 fn crash_test(database: &str, kills: usize, exactly_once: bool, read_balances: impl Fn() -> Option<BTreeMap<String, (i64, i64)>>) {
     let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
     let brokers = cluster.bootstrap_servers();
@@ -192,9 +197,6 @@ fn crash_test(database: &str, kills: usize, exactly_once: bool, read_balances: i
         seen = notices.iter().map(|n| n.value["eventId"].as_str().unwrap().to_owned()).collect();
     }
     assert_eq!(seen, wanted, "emitted rejections differ from the overdrafts in the topic");
-    if exactly_once {
-        assert_eq!(copies, seen.len(), "with exactly_once, a read_committed consumer sees each rejection once");
-    }
     resumes.sort();
     println!(
         "{kills} SIGKILLs (exactly_once = {exactly_once}); {total} deposits and {} overdrafts applied exactly once ({} records produced, {in_topic} held by the broker); \
@@ -308,8 +310,8 @@ fn sigkill_under_load_loses_and_doubles_nothing_postgres() {
 }
 
 /// Kafka transactions: emitted events and dead letters commit with the consumer offsets,
-/// so after SIGKILLs a `read_committed` consumer sees every rejection exactly once, and
-/// the read model (committed after the transaction) still applies everything once.
+/// and the read model (committed after the transaction) still applies every event once
+/// across SIGKILLs, including kills between the two commits.
 #[test]
 fn sigkill_with_kafka_transactions_emits_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -381,49 +383,87 @@ fn broker_outage_mid_stream_is_reported_and_loses_nothing() {
     assert_eq!(read(), Some((2 * (deposits + 1000), deposits + 1000)));
 }
 
-/// A topic-to-topic transform with `exactly_once` and no read model: the consumer
-/// offsets live only in the transactions. Killed mid-stream and restarted, it still
-/// emits every notification exactly once.
+/// Kafka's offsets (from the transactions) ahead of the database's, as after a kill
+/// between the two commits: the restarted pipeline applies those records to the read
+/// model again and sends none of their events a second time.
 #[test]
-fn transform_with_kafka_transactions_emits_each_event_once_across_kills() {
+fn read_model_behind_the_last_transaction_catches_up_without_emitting_twice() {
     let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
     let brokers = cluster.bootstrap_servers();
-    let u = unique("txn");
-    let (topic, out, dlq) = (format!("orders_{u}"), format!("notifications_{u}"), format!("dlq_{u}"));
-    for t in [&topic, &out, &dlq] {
+    let u = unique("behind");
+    let (topic, notices, dlq) = (format!("accounts_{u}"), format!("notices_{u}"), format!("dlq_{u}"));
+    for t in [&topic, &notices, &dlq] {
         cluster.create_topic(t, 3, 1).unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
-    let file = write_pipeline(dir.path(), "notify.toml", &format!(
-        "[pipeline]\nname = \"notify\"\nbrokers = \"{brokers}\"\ngroup = \"notify-{u}\"\n[pipeline.kafka]\n\"session.timeout.ms\" = \"6000\"\n\
-         [source]\ntopics = [\"{topic}\"]\n[handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/order_notifications.wasm\"\nbatch = {{ max_events = 20, max_wait_ms = 5 }}\n\
-         [sink.topics]\nallowed = [\"order-notifications\"]\nrename = {{ order-notifications = \"{out}\" }}\nexactly_once = true\n\
-         [on_error]\ndead_letter_topic = \"{dlq}\"\n"
-    ));
-    let file = file.to_str().unwrap().to_owned();
-    const ORDERS: usize = 3000;
-    let events: Vec<(String, String)> = (0..ORDERS)
-        .map(|n| (format!("ord-{}", n % 50), format!(r#"{{"eventType":"OrderPlaced","eventId":"o-{n}","data":{{"orderId":"ord-{n}"}}}}"#)))
-        .collect();
-    let mut rng = Rng(0x7a_c7);
-    for chunk in events.chunks(ORDERS / 4) {
-        let records: Vec<(Option<&str>, &[u8])> = chunk.iter().map(|(k, v)| (Some(k.as_str()), v.as_bytes())).collect();
+    let path = dir.path().join("bank.db");
+    let file = bank_pipeline(dir.path(), &brokers, &u, &format!("sqlite://{}", path.display()), "", true);
+    let send = |events: &[String]| {
+        let records: Vec<(Option<&str>, &[u8])> = events.iter().map(|v| (Some("acc-1"), v.as_bytes())).collect();
         produce(&brokers, &topic, &records);
+    };
+    let deposit = |n: usize| format!(r#"{{"eventType":"MoneyDeposited","eventId":"d-{n}","data":{{"accountId":"acc-1","amount":1}}}}"#);
+    let overdraft = |n: usize| format!(r#"{{"eventType":"MoneyWithdrawn","eventId":"w-{n}","data":{{"accountId":"acc-1","amount":1000}}}}"#);
+    let run_until = |transactions: i64| {
         let weir = Weir::start(&["--metrics-addr", "off", &file]);
-        eventually(Duration::from_secs(60), "progress", Some(&weir), || weir.log().contains("partitions assigned").then_some(()));
-        std::thread::sleep(Duration::from_millis(300 + rng.below(1500)));
-        weir.kill9();
+        eventually(Duration::from_secs(60), "the deposits", Some(&weir), || {
+            (sqlite_balances(&path)?.get("acc-1")?.1 == transactions).then_some(())
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        let (code, log) = weir.terminate();
+        assert_eq!(code, 0, "{log}");
+        log
+    };
+
+    let mut first = vec![r#"{"eventType":"AccountOpened","eventId":"open","data":{"accountId":"acc-1"}}"#.to_owned()];
+    first.extend((0..10).map(deposit));
+    first.push(overdraft(0));
+    send(&first);
+    run_until(10);
+    let snapshot = dir.path().join("bank.db.before");
+    std::fs::copy(&path, &snapshot).unwrap();
+
+    let mut second: Vec<String> = (10..20).map(deposit).collect();
+    second.push(overdraft(1));
+    send(&second);
+    run_until(20);
+    let notices_before = consume(&brokers, &notices, usize::MAX, Duration::from_secs(8));
+    assert_eq!(notices_before.len(), 2, "{notices_before:?}");
+
+    // The database loses the second run's commit; Kafka keeps the offsets its last
+    // transaction stored. (librdkafka's mock cluster accepts TxnOffsetCommit but stores
+    // nothing, so this test stores them as Kafka would have, with a plain commit.)
+    std::fs::copy(&snapshot, &path).unwrap();
+    {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        // The mock accepts commits only from a member of the group: join it first.
+        let c: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("group.id", format!("bank-{u}"))
+            .set("enable.auto.commit", "false")
+            .set("session.timeout.ms", "6000")
+            .create()
+            .unwrap();
+        c.subscribe(&[topic.as_str()]).unwrap();
+        eventually(Duration::from_secs(30), "the test consumer to join the group", None, || {
+            let _ = c.poll(Duration::from_millis(100));
+            (c.assignment().ok()?.count() == 3).then_some(())
+        });
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        for p in 0..3 {
+            let (_, high) = c.fetch_watermarks(&topic, p, Duration::from_secs(5)).unwrap();
+            tpl.add_partition_offset(&topic, p, rdkafka::Offset::Offset(high)).unwrap();
+        }
+        c.commit(&tpl, rdkafka::consumer::CommitMode::Sync).unwrap();
+        c.unsubscribe();
+        drop(c);
     }
-    let weir = Weir::start(&["--metrics-addr", "off", &file]);
-    let notifications = consume(&brokers, &out, ORDERS, Duration::from_secs(120));
-    std::thread::sleep(Duration::from_secs(2));
-    let (code, log) = weir.terminate();
-    assert_eq!(code, 0, "{log}");
-    let again = consume(&brokers, &out, usize::MAX, Duration::from_secs(3));
-    let ids: BTreeSet<String> = again.iter().map(|n| n.value["eventId"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(notifications.len(), ORDERS, "{log}");
-    assert_eq!(again.len(), ORDERS, "a read_committed consumer sees each notification once\n{log}");
-    assert_eq!(ids.len(), ORDERS);
-    let wanted: BTreeSet<String> = (0..ORDERS).map(|n| weir::sink::kafka::derived_event_id(&format!("o-{n}"), 0).to_string()).collect();
-    assert_eq!(ids, wanted);
+    let _ = std::fs::remove_file(dir.path().join("bank.db-wal"));
+    let _ = std::fs::remove_file(dir.path().join("bank.db-shm"));
+    assert_eq!(sqlite_balances(&path).unwrap()["acc-1"], (10, 10));
+    let log = run_until(20);
+    assert!(log.contains("the read model is behind the last transaction"), "{log}");
+    assert_eq!(sqlite_balances(&path).unwrap()["acc-1"], (20, 20));
+    let notices_after = consume(&brokers, &notices, usize::MAX, Duration::from_secs(8));
+    assert_eq!(notices_after.len(), 2, "no rejection was emitted again: {notices_after:?}\n{log}");
 }

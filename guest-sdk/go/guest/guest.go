@@ -1,0 +1,30 @@
+// Package guest exports a Go handler as a weir plugin: the `weir:plugin/projection`
+// world, through the bindings `wit-bindgen go` generates (in internal/wit).
+//
+// A plugin's main package registers its handler from an init function in a file built
+// only for wasip1, so that its logic stays testable natively with package weirtest:
+//
+//	//go:build wasip1
+//
+//	package main
+//
+//	import "weir.local/sdk/guest"
+//
+//	func init() { guest.Register(handle) }
+//
+// Build with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared
+// -ldflags=-checklinkname=0, then `wasm-tools component new --adapt` with the WASI
+// preview1 reactor adapter (see docs/languages/go.md).
+package guest
+
+import (
+	"weir.local/sdk/internal/wit/exports/export_wit_world"
+	_ "weir.local/sdk/internal/wit/exports/wit_exports" // the //go:wasmexport functions
+	"weir.local/sdk/weir"
+)
+
+// Register sets the function the plugin calls once per event.
+func Register(h weir.Handler) { export_wit_world.SetHandler(h) }
+
+// Pipeline is the pipeline's name, as the host tells it.
+func Pipeline() string { return export_wit_world.Pipeline() }
