@@ -11,33 +11,12 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use weir::config::PluginLimits;
-use weir::plugin::{BatchBuilder, Engine, Instance, Schema, TableSchema};
+use weir::plugin::{BatchBuilder, Engine, Instance};
 use weir::source::envelope::decode;
 
-const BATCH: usize = 1000;
+mod common;
 
-/// Seed-style events of about 400 bytes: nine `OrderPlaced` for every `OrderShipped` of
-/// an order placed earlier in the batch.
-fn payloads() -> Vec<Vec<u8>> {
-    (0..BATCH)
-        .map(|i| {
-            let event = if i % 10 == 9 {
-                serde_json::json!({"eventType": "OrderShipped", "eventId": format!("evt-{i:08}"), "timestamp": "2026-03-30T12:00:00Z",
-                    "version": 1, "source": "shipping-service", "correlationId": format!("req-{i:08}"), "aggregateId": format!("ord-{:08}", i - 5),
-                    "data": {"orderId": format!("ord-{:08}", i - 5), "carrier": "DHL", "trackingNumber": "1Z999AA10123456784"}})
-            } else {
-                serde_json::json!({"eventType": "OrderPlaced", "eventId": format!("evt-{i:08}"), "timestamp": "2026-03-30T10:00:00Z",
-                    "version": 1, "source": "order-service", "correlationId": format!("req-{i:08}"), "aggregateId": format!("ord-{i:08}"),
-                    "data": {"orderId": format!("ord-{i:08}"), "userId": format!("user-{:05}", i % 977),
-                             "items": [{"productId": "prod-789", "quantity": 2, "price": 29.99}, {"productId": "prod-123", "quantity": 1, "price": 10.0}],
-                             "total": 69.98, "currency": "EUR", "shippingAddress": {"city": "Berlin", "zip": "10115"}}})
-            };
-            serde_json::to_vec(&event).unwrap()
-        })
-        .collect()
-}
-
-const COLUMNS: [&str; 7] = ["id", "user_id", "status", "total", "item_count", "created_at", "shipped_at"];
+use common::{BATCH, COLUMNS, order_summary_schema, payloads};
 
 /// The native twin of the host's overlay: rows by key, as the SDK's values.
 #[derive(Default)]
@@ -79,16 +58,7 @@ fn handler(c: &mut Criterion) {
     let plugin_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release/order_summary.wasm");
     let engine = Engine::new(None).unwrap();
     let plugin = engine.load(&plugin_path).expect("build the plugins first: scripts/build-plugins.sh");
-    let schema = Arc::new(Schema {
-        pipeline: "bench".into(),
-        tables: vec![TableSchema {
-            name: "order_summaries".into(),
-            columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
-            primary_key: vec!["id".into()],
-            key_positions: vec![0],
-        }],
-        topics: vec![],
-    });
+    let schema = Arc::new(order_summary_schema());
     let mut instance = Instance::new(&plugin, schema, PluginLimits { memory_mib: 64, deadline_ms: 1000 }, None).unwrap();
     let payloads = payloads();
     let mut builder = BatchBuilder::new();
