@@ -50,6 +50,23 @@ fn bank_pipeline(dir: &std::path::Path, brokers: &str, u: &str, database: &str, 
     file.to_str().unwrap().to_owned()
 }
 
+/// A one-broker mock cluster hosted by the test process (only weir gets killed), its
+/// bootstrap servers and a fresh name suffix.
+fn mock_cluster(prefix: &str) -> (rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext>, String, String) {
+    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    (cluster, brokers, unique(prefix))
+}
+
+/// Creates the bank pipeline's topics (`accounts_U`, `notices_U`, `dlq_U`).
+fn bank_topics(cluster: &rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext>, u: &str, partitions: i32) -> (String, String, String) {
+    let (topic, notices, dlq) = (format!("accounts_{u}"), format!("notices_{u}"), format!("dlq_{u}"));
+    for t in [&topic, &notices, &dlq] {
+        cluster.create_topic(t, partitions, 1).unwrap();
+    }
+    (topic, notices, dlq)
+}
+
 /// What the producer sent, for the checker.
 #[derive(Default)]
 struct Produced {
@@ -66,13 +83,8 @@ struct Produced {
 /// can prove that nothing is lost and the read model is exact, not that aborted copies
 /// are hidden (that is the broker's part, which Kafka implements).
 fn crash_test(database: &str, kills: usize, exactly_once: bool, read_balances: impl Fn() -> Option<BTreeMap<String, (i64, i64)>>) {
-    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
-    let brokers = cluster.bootstrap_servers();
-    let u = unique("crash");
-    let (topic, notices, dlq) = (format!("accounts_{u}"), format!("notices_{u}"), format!("dlq_{u}"));
-    for t in [&topic, &notices, &dlq] {
-        cluster.create_topic(t, 3, 1).unwrap();
-    }
+    let (cluster, brokers, u) = mock_cluster("crash");
+    let (topic, notices, dlq) = bank_topics(&cluster, &u, 3);
     let dir = tempfile::tempdir().unwrap();
     let file = bank_pipeline(dir.path(), &brokers, &u, database, "\"session.timeout.ms\" = \"6000\"\n\"max.poll.interval.ms\" = \"10000\"", exactly_once);
 
@@ -213,13 +225,8 @@ fn crash_test(database: &str, kills: usize, exactly_once: bool, read_balances: i
 /// model still holds every deposit exactly once. PostgreSQL connections are cut as well.
 #[test]
 fn rebalances_and_cut_database_connections_lose_and_double_nothing() {
-    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
-    let brokers = cluster.bootstrap_servers();
-    let u = unique("scale");
-    let (topic, notices, dlq) = (format!("accounts_{u}"), format!("notices_{u}"), format!("dlq_{u}"));
-    for t in [&topic, &notices, &dlq] {
-        cluster.create_topic(t, 6, 1).unwrap();
-    }
+    let (cluster, brokers, u) = mock_cluster("scale");
+    let (topic, _notices, dlq) = bank_topics(&cluster, &u, 6);
     let schema = unique("weir_scale");
     let url = postgres_schema(&schema);
     let dir = tempfile::tempdir().unwrap();
@@ -326,13 +333,8 @@ fn sigkill_with_kafka_transactions_emits_exactly_once() {
 /// `pipeline_up` 0) and then resumes with every deposit applied exactly once.
 #[test]
 fn broker_outage_mid_stream_is_reported_and_loses_nothing() {
-    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
-    let brokers = cluster.bootstrap_servers();
-    let u = unique("outage");
-    let (topic, notices, dlq) = (format!("accounts_{u}"), format!("notices_{u}"), format!("dlq_{u}"));
-    for t in [&topic, &notices, &dlq] {
-        cluster.create_topic(t, 3, 1).unwrap();
-    }
+    let (cluster, brokers, u) = mock_cluster("outage");
+    let (topic, _notices, _dlq) = bank_topics(&cluster, &u, 3);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bank.db");
     let file = bank_pipeline(dir.path(), &brokers, &u, &format!("sqlite://{}", path.display()), "", false);
@@ -388,13 +390,8 @@ fn broker_outage_mid_stream_is_reported_and_loses_nothing() {
 /// model again and sends none of their events a second time.
 #[test]
 fn read_model_behind_the_last_transaction_catches_up_without_emitting_twice() {
-    let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
-    let brokers = cluster.bootstrap_servers();
-    let u = unique("behind");
-    let (topic, notices, dlq) = (format!("accounts_{u}"), format!("notices_{u}"), format!("dlq_{u}"));
-    for t in [&topic, &notices, &dlq] {
-        cluster.create_topic(t, 3, 1).unwrap();
-    }
+    let (cluster, brokers, u) = mock_cluster("behind");
+    let (topic, notices, _dlq) = bank_topics(&cluster, &u, 3);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bank.db");
     let file = bank_pipeline(dir.path(), &brokers, &u, &format!("sqlite://{}", path.display()), "", true);
