@@ -1,8 +1,9 @@
 /*
  * Native tests of the order-summary C plugin against the SDK's fake host: the Rust twin's
  * tests (plugins/order-summary/src/lib.rs), plus the serde rules the twin inherits
- * (aliases, null and missing fields, duplicates, escapes, the sequence form) and the
- * sample history's exact rows.
+ * (aliases, null and missing fields, duplicates, escapes, the sequence form), serde_json's
+ * error texts and positions, and the sample history's exact rows. equivalence.sh checks
+ * the same against the Rust twin itself, through weir.
  *   plugins/order-summary-c/test.sh
  */
 #include <stdlib.h>
@@ -91,7 +92,7 @@ static void shipping_an_unknown_order_fails_alone(void) {
 static void bad_data_is_an_error_not_a_panic(void) {
     host();
     char *err = run1("OrderPlaced", "{\"orderId\":5}");
-    CHECK_STR(err, "invalid event data: invalid type: integer `5`, expected a string");
+    CHECK_STR(err, "invalid event data: invalid type: integer `5`, expected a string at line 1 column 12");
     free(err);
     CHECK(weir_test_nrows("order_summaries") == 0);
 }
@@ -115,21 +116,25 @@ static void serde_rules_refuse_what_the_twin_refuses(void) {
     static const struct {
         const char *type, *data, *error;
     } cases[] = {
-        {"OrderPlaced", "{\"orderId\":\"a\"}", "invalid event data: missing field `total`"},
-        {"OrderPlaced", "{\"total\":1}", "invalid event data: missing field `orderId`"},
-        {"OrderPlaced", "{\"orderId\":\"a\",\"total\":1,\"totalAmount\":2}", "invalid event data: duplicate field `total`"},
-        {"OrderPlaced", "{\"orderId\":\"a\",\"orderId\":\"b\",\"total\":1}", "invalid event data: duplicate field `orderId`"},
-        {"OrderPlaced", "{\"orderId\":\"a\",\"total\":\"1\"}", "invalid event data: invalid type: string \"1\", expected f64"},
-        {"OrderPlaced", "{\"orderId\":\"a\",\"total\":1e400}", "invalid event data: number out of range"},
-        {"OrderPlaced", "{\"orderId\":\"a\",\"total\":1,\"items\":null}", "invalid event data: invalid type: null, expected a sequence"},
-        {"OrderPlaced", "{\"orderId\":\"a\",\"total\":1,\"userId\":7.5}", "invalid event data: invalid type: floating point `7.5`, expected a string"},
-        {"OrderPlaced", "\"x\"", "invalid event data: invalid type: string \"x\", expected struct OrderPlaced"},
-        {"OrderPlaced", NULL, "invalid event data: invalid type: null, expected struct OrderPlaced"},
-        {"OrderPlaced", "[\"a\",null,[]]", "invalid event data: invalid length 3, expected struct OrderPlaced with 4 elements"},
-        {"OrderPlaced", "[\"a\",null,[],1,2]", "invalid event data: trailing characters"},
-        {"OrderShipped", "{}", "invalid event data: missing field `orderId`"},
-        {"OrderShipped", "[]", "invalid event data: invalid length 0, expected struct OrderShipped with 1 element"},
-        {"OrderShipped", "{\"orderId\":true}", "invalid event data: invalid type: boolean `true`, expected a string"},
+        {"OrderPlaced", "{\"orderId\":\"a\"}", "invalid event data: missing field `total` at line 1 column 15"},
+        {"OrderPlaced", "{\"total\":1}", "invalid event data: missing field `orderId` at line 1 column 11"},
+        {"OrderPlaced", "{\"orderId\":\"a\",\"total\":1,\"totalAmount\":2}", "invalid event data: duplicate field `total` at line 1 column 38"},
+        {"OrderPlaced", "{\"orderId\":\"a\",\"orderId\":\"b\",\"total\":1}", "invalid event data: duplicate field `orderId` at line 1 column 24"},
+        {"OrderPlaced", "{\"orderId\":\"a\",\"total\":\"1\"}", "invalid event data: invalid type: string \"1\", expected f64 at line 1 column 26"},
+        {"OrderPlaced", "{\"orderId\":\"a\",\"total\":1e400}", "invalid event data: number out of range at line 1 column 28"},
+        {"OrderPlaced", "{\"orderId\":\"a\",\"total\":1,\"items\":null}", "invalid event data: invalid type: null, expected a sequence at line 1 column 37"},
+        {"OrderPlaced", "{\"orderId\":\"a\",\"total\":1,\"userId\":7.5}", "invalid event data: invalid type: floating point `7.5`, expected a string at line 1 column 37"},
+        {"OrderPlaced", "\"x\"", "invalid event data: invalid type: string \"x\", expected struct OrderPlaced at line 1 column 3"},
+        {"OrderPlaced", NULL, "invalid event data: invalid type: null, expected struct OrderPlaced at line 1 column 4"},
+        {"OrderPlaced", "[\"a\",null,[]]", "invalid event data: invalid length 3, expected struct OrderPlaced with 4 elements at line 1 column 13"},
+        {"OrderPlaced", "[\"a\",null,[],1,2]", "invalid event data: trailing characters at line 1 column 16"},
+        {"OrderShipped", "{}", "invalid event data: missing field `orderId` at line 1 column 2"},
+        {"OrderShipped", "[]", "invalid event data: invalid length 0, expected struct OrderShipped with 1 element at line 1 column 2"},
+        {"OrderPlaced", "{\"orderId\":\"a\",\"total\":\"\\u00e9\\n\"}",
+         "invalid event data: invalid type: string \"é\\n\", expected f64 at line 1 column 33"},
+        {"OrderPlaced", "{\"orderId\":\"a\",\n\"total\":true}",
+         "invalid event data: invalid type: boolean `true`, expected f64 at line 2 column 12"},
+        {"OrderShipped", "{\"orderId\":true}", "invalid event data: invalid type: boolean `true`, expected a string at line 1 column 15"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         host();

@@ -2,8 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"strings"
-	"testing"
+		"testing"
 
 	"weir.local/sdk/weirtest"
 )
@@ -115,7 +114,12 @@ func TestBadDataFailsAsSerdeDoes(t *testing.T) {
 		{"OrderPlaced", `{"orderid": "o", "total": 1}`, "missing field `orderId`"}, // keys are exact
 		{"OrderPlaced", `{"total": true, "orderId": 1}`, "invalid type: boolean `true`, expected f64"},
 		{"OrderPlaced", `{"orderId": "o"}`, "missing field `total`"},
-		{"OrderCreated", `[1]`, "invalid type: sequence, expected struct OrderPlaced"},
+		{"OrderCreated", `[1]`, "invalid type: integer `1`, expected a string"}, // by position
+		{"OrderPlaced", `["o", null]`, "invalid length 3, expected struct OrderPlaced with 4 elements"},
+		{"OrderPlaced", `{"orderId": -0, "total": 1}`, "invalid type: floating point `-0.0`, expected a string"},
+		{"OrderPlaced", `{"orderId": 1e21, "total": 1}`, "invalid type: floating point `1e+21`, expected a string"},
+		{"OrderPlaced", `{"orderId": "o", "total": 1e400}`, "number out of range"},
+		{"OrderPlaced", `{"orderId": "o", "items": "\u00e9\t\u0001\"", "total": 1}`, `invalid type: string "é\t\u{1}\"", expected a sequence`},
 		{"OrderShipped", `{}`, "missing field `orderId`"},
 		{"OrderShipped", `"x"`, `invalid type: string "x", expected struct OrderShipped`},
 		{"OrderShipped", `null`, "invalid type: null, expected struct OrderShipped"},
@@ -137,8 +141,5 @@ func TestOtherEventTypesAreIgnored(t *testing.T) {
 	h := host()
 	if r := h.Run(handle, weirtest.NewEvent("OrderCancelled", json.RawMessage(`"anything"`))); r[0] != nil {
 		t.Fatal(r[0])
-	}
-	if !strings.HasPrefix(unexpected([]byte(`-12`)), "integer") {
-		t.Fatal(unexpected([]byte(`-12`)))
 	}
 }

@@ -142,11 +142,21 @@ fn weir_new_javascript_builds_and_passes_its_test() {
 }
 
 #[test]
+fn weir_new_c_builds_and_passes_its_test() {
+    scaffold_builds_and_passes("c");
+}
+
+#[test]
+fn weir_new_go_builds_and_passes_its_test() {
+    scaffold_builds_and_passes("go");
+}
+
+#[test]
 fn weir_new_rejects_unknown_languages_and_kinds() {
     let dir = tempfile::tempdir().unwrap();
     let out = common::weir(&["new", "projection", "--lang", "cobol", "x", "--dir", dir.path().to_str().unwrap()]).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown language `cobol`: weir can scaffold rust, python, javascript"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown language `cobol`: weir can scaffold rust, python, javascript, c, go"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = common::weir(&["new", "saga", "--lang", "rust", "x", "--dir", dir.path().to_str().unwrap()]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown plugin kind `saga`"));
 }

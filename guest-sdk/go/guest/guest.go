@@ -26,5 +26,11 @@ import (
 // Register sets the function the plugin calls once per event.
 func Register(h weir.Handler) { export_wit_world.SetHandler(h) }
 
+// SetGCHeadroom sets how many bytes the heap may grow past the live objects of the last
+// garbage collection before the SDK collects again, at the start of the next call (the GC
+// never runs on its own: see docs/languages/go.md). The default is 4 MiB; 0 collects at the
+// start of every call (the least memory, the most time). Call it from an init function.
+func SetGCHeadroom(bytes uint64) { export_wit_world.SetGCHeadroom(bytes) }
+
 // Pipeline is the pipeline's name, as the host tells it.
 func Pipeline() string { return export_wit_world.Pipeline() }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
 
@@ -29,12 +30,42 @@ func init() {
 	debug.SetGCPercent(-1)
 }
 
+// gcHeadroom is how far the heap may grow past the last collection's live objects before
+// a call starts with a collection (SetGCHeadroom).
+var gcHeadroom uint64 = DefaultGCHeadroom
+
+// DefaultGCHeadroom is the heap growth (bytes) that triggers a collection by default.
+const DefaultGCHeadroom = 4 << 20
+
+// SetGCHeadroom sets how many bytes the heap may grow past the live objects of the last
+// collection before the next call starts with one; 0 collects at the start of every call.
+func SetGCHeadroom(bytes uint64) { gcHeadroom = bytes }
+
+// heapSamples are the heap's objects (live, and dead but not yet swept) and the live bytes
+// the last collection marked.
+var heapSamples = []metrics.Sample{
+	{Name: "/memory/classes/heap/objects:bytes"},
+	{Name: "/gc/heap/live:bytes"},
+}
+
+// collect runs at the start of each call, where calling imports is allowed (the GC reads
+// the clock). The GC is off (see init), so the heap only grows between collections: collect
+// when it has grown by gcHeadroom since the last one. The previous calls' garbage goes,
+// this batch's input (already in the heap) stays.
+func collect() {
+	debug.SetGCPercent(-1)
+	if gcHeadroom > 0 {
+		metrics.Read(heapSamples)
+		if heapSamples[0].Value.Uint64() < heapSamples[1].Value.Uint64()+gcHeadroom {
+			return
+		}
+	}
+	runtime.GC()
+}
+
 // Handle is the world's `handle` export: one call per batch.
 func Handle(batch types.Batch) []types.Failure {
-	// The GC is off (see init), so collect here, at the start of each call, where calling
-	// imports is allowed: the previous batch's garbage goes, this batch's input stays.
-	debug.SetGCPercent(-1)
-	runtime.GC()
+	collect()
 	if handler == nil {
 		failures := make([]types.Failure, len(batch.Index)/64)
 		for k := range failures {
