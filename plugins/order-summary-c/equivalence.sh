@@ -7,7 +7,7 @@
 #   plugins/order-summary-c/equivalence.sh
 #
 # Cases: `samples` (samples/order-events.jsonl), `bench-batch` (the 1,000 events of
-# runtime/benches/handler.rs's payloads(), regenerated here) and `bad-data`
+# payloads() in runtime/benches/common/mod.rs, regenerated here) and `bad-data`
 # (tests/bad-data: wrong types, missing and duplicate fields, aliases, escapes, serde's
 # sequence form, number edge cases). Rows and emitted events (the dead letters, error
 # texts included) must be identical byte for byte.
@@ -28,7 +28,7 @@ tmp="$(mktemp -d "${TMPDIR:-/tmp}/order-summary-c-eq.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 cases=(samples bench-batch bad-data)
 
-# runtime/benches/handler.rs's payloads(): serde_json's json! sorts keys, as sort_keys does.
+# payloads() of runtime/benches/common/mod.rs: serde_json's json! sorts keys, as sort_keys does.
 python3 - >"$tmp/bench-batch.jsonl" <<'PY'
 import json
 for i in range(1000):

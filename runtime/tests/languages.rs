@@ -34,11 +34,13 @@ fn javascript_sdk_and_plugin_native_tests() {
 #[test]
 fn c_sdk_and_plugin_native_tests() {
     native("plugins/bank-account-c/test.sh", &[], ".");
+    native("plugins/order-summary-c/test.sh", &[], ".");
 }
 
 #[test]
 fn go_sdk_and_plugin_native_tests() {
     native("plugins/order-notifications-go/build.sh", &["test"], ".");
+    native("plugins/order-summary-go/build.sh", &["test"], ".");
 }
 
 /// A shipped pipeline, rewritten to run on the test broker with this run's own consumer

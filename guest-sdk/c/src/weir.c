@@ -475,6 +475,32 @@ char *weir_rfc3339_from_ms(int64_t ms, char buf[WEIR_RFC3339_LEN]) {
     /* Narrow types keep the compiler's length analysis happy; all are in range. */
     int mo = (int)m, da = (int)d, hh = (int)(rem / 3600), mi = (int)(rem % 3600 / 60), ss = (int)(rem % 60);
     unsigned short ml = (unsigned short)millis;
+    if (y >= 0 && y <= 9999) {
+        /* The common case by hand: snprintf costs more than the rest of a small plugin's
+         * event in Wasm (about 0.7 us of it per call). */
+        int yy = (int)y;
+        const int parts[5] = {mo, da, hh, mi, ss};
+        static const char seps[5] = {'-', 'T', ':', ':', '.'};
+        char *p = buf;
+        p[0] = (char)('0' + yy / 1000);
+        p[1] = (char)('0' + yy / 100 % 10);
+        p[2] = (char)('0' + yy / 10 % 10);
+        p[3] = (char)('0' + yy % 10);
+        p[4] = '-';
+        p += 5;
+        for (int i = 0; i < 5; i++) {
+            p[0] = (char)('0' + parts[i] / 10);
+            p[1] = (char)('0' + parts[i] % 10);
+            p[2] = seps[i];
+            p += 3;
+        }
+        p[0] = (char)('0' + ml / 100);
+        p[1] = (char)('0' + ml / 10 % 10);
+        p[2] = (char)('0' + ml % 10);
+        p[3] = 'Z';
+        p[4] = 0;
+        return buf;
+    }
     snprintf(buf, WEIR_RFC3339_LEN, "%04lld-%02d-%02dT%02d:%02d:%02d.%03huZ", (long long)y, mo % 100, da % 100,
              hh % 100, mi % 100, ss % 100, (unsigned short)(ml % 1000));
     return buf;

@@ -1,8 +1,11 @@
 /* Native tests of the C SDK itself: JSON reader and writer, float formatting, timestamps,
  * the batch index and names -> positions. */
+#define _POSIX_C_SOURCE 200809L /* gmtime_r */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "weir.h"
 #include "weir_check.h"
@@ -36,6 +39,28 @@ static void rfc3339_matches_rust_sdk(void) {
     CHECK_STR(weir_rfc3339_from_ms(951782400000LL, buf), "2000-02-29T00:00:00.000Z");
     CHECK_STR(weir_rfc3339_from_ms(-1, buf), "1969-12-31T23:59:59.999Z");
     CHECK_STR(weir_rfc3339_from_ms(1774861200000LL, buf), "2026-03-30T09:00:00.000Z");
+    /* Years 0..9999 are formatted by hand, the others by snprintf (as Rust's {:04}). */
+    CHECK_STR(weir_rfc3339_from_ms(-62167219200000LL, buf), "0000-01-01T00:00:00.000Z");
+    CHECK_STR(weir_rfc3339_from_ms(-62167219200001LL, buf), "-001-12-31T23:59:59.999Z");
+    CHECK_STR(weir_rfc3339_from_ms(253402300799999LL, buf), "9999-12-31T23:59:59.999Z");
+    CHECK_STR(weir_rfc3339_from_ms(253402300800000LL, buf), "10000-01-01T00:00:00.000Z");
+    /* A sweep against the C library's calendar (years 1..9999). */
+    uint64_t x = 88172645463325252ULL;
+    int bad = 0;
+    for (int i = 0; i < 200000 && bad < 3; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t ms = -62135596800000LL + (int64_t)(x % 315537897600000ULL);
+        time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        char want[64];
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms - (int64_t)secs * 1000));
+        if (strcmp(weir_rfc3339_from_ms(ms, buf), want) != 0) {
+            CHECK_STR(buf, want);
+            bad++;
+        }
+    }
 }
 
 static void json_parse_validates(void) {
