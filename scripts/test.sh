@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine too: installs tansu (a Kafka-compatible
-# broker) when missing, builds the example plugins, starts tansu on 127.0.0.1:19092,
+# broker) when missing, builds the example plugins (each installs its pinned toolchain
+# into target/toolchains/ when missing), starts tansu on 127.0.0.1:19092,
 # and runs every test (unit, component, golden, end to end against tansu with SQLite
 # and PostgreSQL). PostgreSQL is expected at $WEIR_TEST_POSTGRES (default: the local
 # server, database `test`, user `postgres`).
@@ -10,22 +11,16 @@ root=$PWD
 
 mkdir -p target
 TANSU_VERSION=0.6.0
-WIT_BINDGEN_VERSION=0.63.0
 export PATH="$HOME/.cargo/bin:$PATH"
-# The slow installs (about 15 minutes each on two cores) run once per machine, in the
-# background while weir, its tests and the Rust plugins build.
+# The slow install (tansu, about 15 minutes on two cores) runs once per machine, in the
+# background while weir, its tests and the plugins build. (The C and Go bindings are
+# committed: wit-bindgen is installed only by a build after the WIT changed.)
 tansu_pid=
 if ! command -v tansu >/dev/null 2>&1; then
   echo "==> installing tansu $TANSU_VERSION in the background (once)"
   cargo install tansu --version "$TANSU_VERSION" --locked --features "dynostore libsql" \
     >target/tansu-install.log 2>&1 &
   tansu_pid=$!
-fi
-wit_pid=
-if [ "$(wit-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WIT_BINDGEN_VERSION" ]; then
-  echo "==> installing wit-bindgen-cli $WIT_BINDGEN_VERSION in the background (once; the C and Go plugins need it)"
-  cargo install wit-bindgen-cli --version "$WIT_BINDGEN_VERSION" --locked >target/wit-bindgen-install.log 2>&1 &
-  wit_pid=$!
 fi
 wait_for() { # pid, what, log
   if [ -n "$1" ]; then
@@ -37,7 +32,6 @@ wait_for() { # pid, what, log
 echo "==> building the Rust plugins, weir and the tests"
 scripts/build-plugins.sh rust
 cargo test --release --workspace --no-run
-wait_for "$wit_pid" wit-bindgen-cli target/wit-bindgen-install.log
 echo "==> building the Python, JavaScript, C and Go plugins (toolchains install into target/toolchains once)"
 scripts/build-plugins.sh others
 wait_for "$tansu_pid" tansu target/tansu-install.log

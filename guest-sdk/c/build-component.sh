@@ -4,7 +4,7 @@
 #   guest-sdk/c/build-component.sh OUT.wasm plugin.c [more.c ...] [-- extra clang flags]
 #
 # Steps: install the pinned toolchain when missing (toolchain.sh), generate the bindings
-# of guest-sdk/wit (world `projection`) with `wit-bindgen c` into target/c-bindings/,
+# of guest-sdk/wit (world `projection`) (committed in bindings/; `wit-bindgen c` only after a WIT change),
 # compile and link the plugin, the SDK and the bindings with clang-14 for wasm32-wasi
 # (a reactor: no main), then `wasm-tools component new`. The WASI preview1 adapter is
 # used only when the core module imports WASI (the SDK itself imports none).
@@ -34,8 +34,8 @@ done
 # shellcheck source=toolchain.sh
 source "$here/toolchain.sh"
 
-# Bindings, regenerated when the WIT or wit-bindgen changes.
-gen="$(WEIR_WIT_BINDGEN="$WEIR_WIT_BINDGEN" "$here/bindings.sh")"
+# Bindings: committed; regenerated only when the WIT changed.
+gen="$("$here/bindings.sh")"
 
 name="$(basename "$out" .wasm)"
 mkdir -p "$(dirname "$out")"
