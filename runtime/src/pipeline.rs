@@ -248,7 +248,10 @@ impl PipelineRun {
                     .and_then(|()| sink.commit(&next_offsets(&records, &emitted)?, &source.group_metadata()?));
                 match sent {
                     Ok(()) => kafka_backoff.reset(name),
-                    Err(e) if e.is::<ProducerFenced>() => return Err(e),
+                    Err(e) if e.is::<ProducerFenced>() => {
+                        METRICS.up.with_label_values(&[name]).set(0);
+                        return Err(e);
+                    }
                     Err(e) => {
                         // Nothing of the batch is visible; consume it again from the
                         // committed state, which a rebalance may have moved.

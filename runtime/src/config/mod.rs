@@ -681,6 +681,25 @@ mod tests {
     }
 
     #[test]
+    fn exactly_once_settings() {
+        let base = "[pipeline]\nname = \"x\"\ngroup = \"g\"\n[source]\ntopics = [\"t\"]\n[handler]\nkind = \"projection\"\nplugin = \"x.wasm\"\n";
+        let p = parse(Path::new("p.toml"), &format!("{base}[sink.topics]\nexactly_once = true\n")).unwrap();
+        assert!(p.exactly_once);
+        assert_eq!(p.transactional_id, "weir-g");
+        let p = parse(Path::new("p.toml"), &format!("{base}[sink.topics]\nexactly_once = true\ntransactional_id = \"orders-eos\"\n")).unwrap();
+        assert_eq!(p.transactional_id, "orders-eos");
+        let errors = parse(Path::new("p.toml"), &format!("{base}[sink.topics]\nexactly_once = \"yes\"\ntransactional_id = \"t\"\n")).unwrap_err();
+        let text: Vec<String> = errors.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            text,
+            vec![
+                "p.toml:10:16: `sink.topics.exactly_once` must be a boolean, found a string",
+                "p.toml:11:20: `sink.topics.transactional_id` is used only with `exactly_once = true`",
+            ]
+        );
+    }
+
+    #[test]
     fn every_error_at_once_with_positions() {
         let errors = parse(
             Path::new("bad.toml"),
