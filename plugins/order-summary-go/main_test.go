@@ -2,7 +2,7 @@ package main
 
 import (
 	"encoding/json"
-		"testing"
+	"testing"
 
 	"weir.local/sdk/weirtest"
 )

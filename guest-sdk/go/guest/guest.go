@@ -12,9 +12,9 @@
 //
 //	func init() { guest.Register(handle) }
 //
-// Build with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared
-// -ldflags=-checklinkname=0, then `wasm-tools component new --adapt` with the WASI
-// preview1 reactor adapter (see docs/languages/go.md).
+// Build with guest-sdk/go/build-component.sh DIR OUT.wasm (GOOS=wasip1 GOARCH=wasm go
+// build -buildmode=c-shared -ldflags=-checklinkname=0, then `wasm-tools component new
+// --adapt` with the WASI preview1 reactor adapter; see docs/languages/go.md).
 package guest
 
 import (
@@ -27,8 +27,8 @@ import (
 func Register(h weir.Handler) { export_wit_world.SetHandler(h) }
 
 // SetGCHeadroom sets how many bytes the heap may grow past the live objects of the last
-// garbage collection before the SDK collects again, at the start of the next call (the GC
-// never runs on its own: see docs/languages/go.md). The default is 4 MiB; 0 collects at the
+// garbage collection before the SDK collects again, at the start of a call (the GC never
+// runs on its own: see docs/languages/go.md). The default is 1 MiB; 0 collects at the
 // start of every call (the least memory, the most time). Call it from an init function.
 func SetGCHeadroom(bytes uint64) { export_wit_world.SetGCHeadroom(bytes) }
 
