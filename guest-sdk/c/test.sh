@@ -22,18 +22,3 @@ gen="$("$here/bindings.sh")"
   "$out/projection.o" -lm -o "$out/test_abi"
 "$out/test_abi"
 "$out/test_sdk"
-
-# The Wasm glue (src/weir_wasm.c) over the real bindings, with this test playing the host
-# at the canonical-ABI level: needs wit-bindgen (guest-sdk/c/toolchain.sh installs it).
-if command -v "${WEIR_WIT_BINDGEN:-wit-bindgen}" >/dev/null; then
-  gen="$("$here/bindings.sh")"
-  # The bindings carry Wasm-only attributes (import/export names): not our warnings.
-  "$cc" "${flags[@]}" -w -c "$gen/projection.c" -I"$gen" -o "$out/projection.o"
-  "$cc" "${flags[@]}" -I"$here/include" -I"$here/src" -I"$here/testing" -I"$gen" \
-    "$here/src/weir.c" "$here/src/weir_json.c" "$here/src/weir_wasm.c" "$here/tests/test_abi.c" \
-    "$out/projection.o" -lm -o "$out/test_abi"
-  "$out/test_abi"
-else
-  echo "guest-sdk/c/test.sh: wit-bindgen not found: skipped the glue test (tests/test_abi.c)"
-fi
-"$out/test_sdk"

@@ -1,17 +1,9 @@
 #!/usr/bin/env bash
-# Native test of the bank-account C plugin: the plugin and the C SDK compiled with the host
-# compiler against the SDK's fake host (sanitizers on), then the SDK's own tests.
+# Native test of the bank-account C plugin against the C SDK's fake host (sanitizers on),
+# then the SDK's own tests.
 #   plugins/bank-account-c/test.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 sdk="$here/../../guest-sdk/c"
-out="${WEIR_C_TEST_DIR:-$here/../../target/c-tests}"
-mkdir -p "$out"
-cc="${CC:-cc}"
-flags=(-std=c11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer)
-if [ "${WEIR_C_SANITIZE:-1}" = 1 ]; then flags+=(-fsanitize=address,undefined -fno-sanitize-recover=undefined); fi
-"$cc" "${flags[@]}" -I"$sdk/include" -I"$sdk/testing" \
-  "$sdk/src/weir.c" "$sdk/src/weir_json.c" "$sdk/testing/weir_testing.c" \
-  "$here/bank_account.c" "$here/test_native.c" -lm -o "$out/bank-account-c-test"
-"$out/bank-account-c-test"
+"$sdk/test-plugin.sh" bank-account-c "$here/bank_account.c" "$here/test_native.c"
 "$sdk/test.sh"
