@@ -309,9 +309,10 @@ impl Running {
     }
 }
 
-/// Produces each `TOPIC=FILE` line by line, keyed by the event's `aggregateId`.
+/// Produces each `TOPIC=FILE` line by line, keyed by the event's `aggregateId`, as it
+/// reads them (a large file is never held in memory).
 fn produce_inputs(brokers: &str, inputs: &[String]) -> anyhow::Result<()> {
-    let mut records = Vec::new();
+    let mut producer = InputProducer::new(brokers)?;
     for input in inputs {
         let Some((topic, file)) = input.split_once('=') else {
             bail!("--input `{input}`: expected TOPIC=FILE");
@@ -326,27 +327,33 @@ fn produce_inputs(brokers: &str, inputs: &[String]) -> anyhow::Result<()> {
             }
             let event: serde_json::Value =
                 serde_json::from_str(&line).with_context(|| format!("{file}:{}: not a JSON event", n + 1))?;
-            let key = event.get("aggregateId").and_then(|k| k.as_str()).map(str::to_owned);
-            records.push((topic.to_owned(), key, line));
+            let key = event.get("aggregateId").and_then(|k| k.as_str());
+            producer.send(topic, key, line.as_bytes())?;
         }
     }
-    produce_records(brokers, records.iter().map(|(t, k, v)| (t.as_str(), k.as_deref(), v.as_bytes())))
+    producer.finish()
 }
 
-/// Produces `(topic, key, value)` records; waits until the broker has them all.
-/// Unkeyed records go to partition 0.
-pub(crate) fn produce_records<'a>(
-    brokers: &str,
-    records: impl Iterator<Item = (&'a str, Option<&'a str>, &'a [u8])>,
-) -> anyhow::Result<()> {
-    let producer: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("enable.idempotence", "true")
-        .create()
-        .context("creating the input producer")?;
-    let started = Instant::now();
-    let mut count = 0usize;
-    for (topic, key, value) in records {
+/// Produces input records (`--input`, `weir test`). Unkeyed records go to partition 0.
+pub(crate) struct InputProducer {
+    producer: ThreadedProducer<DefaultProducerContext>,
+    started: Instant,
+    count: usize,
+}
+
+impl InputProducer {
+    /// An idempotent producer on `brokers`.
+    pub fn new(brokers: &str) -> anyhow::Result<Self> {
+        let producer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .set("enable.idempotence", "true")
+            .create()
+            .context("creating the input producer")?;
+        Ok(InputProducer { producer, started: Instant::now(), count: 0 })
+    }
+
+    /// Queues one record, waiting while librdkafka's queue is full.
+    pub fn send(&mut self, topic: &str, key: Option<&str>, value: &[u8]) -> anyhow::Result<()> {
         let mut record = BaseRecord::<str, [u8]>::to(topic).payload(value);
         // Keyed records go where the key hashes; unkeyed ones to partition 0, so that a
         // run (and a `weir test` golden file) is the same every time.
@@ -354,10 +361,15 @@ pub(crate) fn produce_records<'a>(
             Some(k) => record = record.key(k),
             None => record = record.partition(0),
         }
-        producer.send(record).map_err(|(e, _)| anyhow::anyhow!("producing to {topic}: {e}"))?;
-        count += 1;
+        crate::sink::kafka::send_waiting(&self.producer, record).map_err(|e| anyhow::anyhow!("producing to {topic}: {e}"))?;
+        self.count += 1;
+        Ok(())
     }
-    producer.flush(Duration::from_secs(30)).context("flushing input events")?;
-    tracing::info!(events = count, elapsed_ms = started.elapsed().as_millis() as u64, "input events produced");
-    Ok(())
+
+    /// Waits until the broker has every record.
+    pub fn finish(self) -> anyhow::Result<()> {
+        self.producer.flush(Duration::from_secs(30)).context("flushing input events")?;
+        tracing::info!(events = self.count, elapsed_ms = self.started.elapsed().as_millis() as u64, "input events produced");
+        Ok(())
+    }
 }

@@ -150,7 +150,11 @@ pub fn run_case(pipeline: &Pipeline, plugin: &Plugin, case: &Path, bless: bool) 
         broker.create_topic(t)?;
     }
     let brokers = broker.bootstrap_servers();
-    crate::app::produce_records(&brokers, inputs.iter().map(|i| (i.topic.as_str(), i.key.as_deref(), i.value.as_bytes())))?;
+    let mut producer = crate::app::InputProducer::new(&brokers)?;
+    for i in &inputs {
+        producer.send(&i.topic, i.key.as_deref(), i.value.as_bytes())?;
+    }
+    producer.finish()?;
 
     let db_dir = tempfile::tempdir().context("creating a temporary directory")?;
     let db = db_dir.path().join("read-model.db");

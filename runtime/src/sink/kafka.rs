@@ -274,18 +274,7 @@ impl KafkaSink {
         if let Some(key) = key {
             record = record.key(key);
         }
-        let mut record = Some(record);
-        while let Some(r) = record.take() {
-            match self.producer.send(r) {
-                Ok(()) => {}
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    std::thread::sleep(Duration::from_millis(5));
-                    record = Some(r);
-                }
-                Err((e, _)) => bail!("producing to `{topic}` failed: {e}"),
-            }
-        }
-        Ok(())
+        send_waiting(&self.producer, record).map_err(|e| anyhow::anyhow!("producing to `{topic}` failed: {e}"))
     }
 
     /// Waits for acknowledgements, except in a transaction, whose commit flushes.
@@ -304,6 +293,28 @@ impl KafkaSink {
         }
         Ok(())
     }
+}
+
+/// Queues `record` on `producer`, waiting while librdkafka's queue is full (the broker is
+/// slower than the producer) instead of failing.
+pub fn send_waiting<C, K, P>(producer: &ThreadedProducer<C>, record: BaseRecord<'_, K, P, C::DeliveryOpaque>) -> Result<(), KafkaError>
+where
+    C: ProducerContext,
+    K: rdkafka::message::ToBytes + ?Sized,
+    P: rdkafka::message::ToBytes + ?Sized,
+{
+    let mut record = Some(record);
+    while let Some(r) = record.take() {
+        match producer.send(r) {
+            Ok(()) => {}
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                std::thread::sleep(Duration::from_millis(5));
+                record = Some(r);
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// An event that failed, for the dead-letter topic.
