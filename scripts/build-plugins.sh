@@ -17,7 +17,7 @@ if [ "$what" = all ] || [ "$what" = rust ]; then
   if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx wasm32-wasip2; then
     rustup target add wasm32-wasip2
   fi
-  plugins=(order-summary bank-account event-store order-notifications hostile)
+  plugins=(order-summary bank-account event-store order-notifications hostile noop)
   args=()
   for p in "${plugins[@]}"; do args+=(-p "$p"); done
   cargo build --release --target wasm32-wasip2 "${args[@]}"

@@ -10,46 +10,25 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 mkdir -p target
-TANSU_VERSION=0.6.0
-export PATH="$HOME/.cargo/bin:$PATH"
 # The slow install (tansu, about 15 minutes on two cores) runs once per machine, in the
 # background while weir, its tests and the plugins build. (The C and Go bindings are
 # committed: wit-bindgen is installed only by a build after the WIT changed.)
-tansu_pid=
-if ! command -v tansu >/dev/null 2>&1; then
-  echo "==> installing tansu $TANSU_VERSION in the background (once)"
-  cargo install tansu --version "$TANSU_VERSION" --locked --features "dynostore libsql" \
-    >target/tansu-install.log 2>&1 &
-  tansu_pid=$!
-fi
-wait_for() { # pid, what, log
-  if [ -n "$1" ]; then
-    echo "==> waiting for the $2 install"
-    if ! wait "$1"; then echo "installing $2 failed:"; tail -50 "$3"; exit 1; fi
-  fi
-}
+source scripts/lib/tansu.sh
+tansu_install_in_background
 
 echo "==> building the Rust plugins, weir and the tests"
 scripts/build-plugins.sh rust
 cargo test --release --workspace --no-run
 echo "==> building the Python, JavaScript, C and Go plugins (toolchains install into target/toolchains once)"
 scripts/build-plugins.sh others
-wait_for "$tansu_pid" tansu target/tansu-install.log
+tansu_wait_installed
 
 port=${WEIR_TEST_TANSU_PORT:-19092}
 export WEIR_TEST_BROKERS="127.0.0.1:$port"
 export WEIR_TEST_POSTGRES=${WEIR_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}
-log="$root/target/tansu.log"
 echo "==> starting tansu on $WEIR_TEST_BROKERS"
-tansu broker --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
-  --storage-engine memory://tansu/ >"$log" 2>&1 &
-broker_pid=$!
-trap 'kill $broker_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-  if ! kill -0 $broker_pid 2>/dev/null; then echo "tansu failed to start:"; cat "$log"; exit 1; fi
-  sleep 0.1
-done
+tansu_start "$port" "$root/target/tansu.log"
+trap 'kill $tansu_pid 2>/dev/null || true' EXIT
 
 echo "==> running the tests"
 set +e

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
 
 use crate::cli::{Cli, Command, RunArgs};
 use crate::config::check::check;
@@ -368,7 +368,7 @@ impl InputProducer {
 
     /// Waits until the broker has every record.
     pub fn finish(self) -> anyhow::Result<()> {
-        self.producer.flush(Duration::from_secs(30)).context("flushing input events")?;
+        crate::sink::kafka::wait_acknowledged(&self.producer, Duration::from_secs(30)).context("flushing input events")?;
         tracing::info!(events = self.count, elapsed_ms = self.started.elapsed().as_millis() as u64, "input events produced");
         Ok(())
     }

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Message, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::Pipeline;
@@ -142,6 +142,6 @@ pub fn replay(brokers: &str, pipeline: &Pipeline, letters: &[Letter]) -> anyhow:
         }
         producer.send(record).map_err(|(e, _)| anyhow::anyhow!("replaying letter {} to `{topic}`: {e}", l.id()))?;
     }
-    producer.flush(Duration::from_secs(30)).context("waiting for replayed events to be acknowledged")?;
+    crate::sink::kafka::wait_acknowledged(&producer, Duration::from_secs(30)).context("waiting for replayed events to be acknowledged")?;
     Ok(letters.len())
 }

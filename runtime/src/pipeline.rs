@@ -46,6 +46,35 @@ pub struct PipelineRun {
     pub instance_id: Option<String>,
 }
 
+/// What a pipeline did in this run, logged when it stops: batch jobs and the benchmarks
+/// read their throughput from it (records from the first fetch to the last commit).
+#[derive(Default)]
+struct RunTotals {
+    /// Records fetched, including redone and skipped ones.
+    records: u64,
+    /// Wall-clock time of the first non-empty fetch, ms since the epoch (0: none).
+    first_fetch_unix_ms: u64,
+    /// Wall-clock time the last batch finished committing, ms since the epoch (0: none).
+    last_commit_unix_ms: u64,
+}
+
+impl RunTotals {
+    /// `first_arrived`: when the batch's first record arrived.
+    fn fetched(&mut self, records: usize, first_arrived: Instant) {
+        if self.first_fetch_unix_ms == 0 {
+            self.first_fetch_unix_ms = unix_ms().saturating_sub(first_arrived.elapsed().as_millis() as u64);
+        }
+        self.records += records as u64;
+    }
+    fn committed(&mut self) {
+        self.last_commit_unix_ms = unix_ms();
+    }
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
 /// First delay after a failed sink write; doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -87,6 +116,7 @@ impl PipelineRun {
         let mut builder = BatchBuilder::new();
         let mut topic_names: Vec<Arc<str>> = Vec::new();
         let mut records: Vec<(BorrowedMessage<'_>, Instant)> = Vec::new();
+        let mut totals = RunTotals::default();
         while !control.shutdown.load(Ordering::Relaxed) {
             // 1. Source: a batch of records.
             records.clear();
@@ -145,6 +175,7 @@ impl PipelineRun {
                 continue;
             }
             self.not_idle(control);
+            totals.fetched(records.len(), records[0].1);
 
             // 2. Decode and route.
             builder.clear();
@@ -315,6 +346,7 @@ impl PipelineRun {
             }
 
             // 5. Account.
+            totals.committed();
             for position in (0..batch.len() as u32).filter(|p| !failed.contains(p)) {
                 METRICS.count(name, batch.event_type(position), Status::Ok, 1);
             }
@@ -325,7 +357,13 @@ impl PipelineRun {
             }
         }
         METRICS.up.with_label_values(&[name]).set(0);
-        tracing::info!(pipeline = name, "pipeline stopped");
+        tracing::info!(
+            pipeline = name,
+            records = totals.records,
+            first_fetch_unix_ms = totals.first_fetch_unix_ms,
+            last_commit_unix_ms = totals.last_commit_unix_ms,
+            "pipeline stopped"
+        );
         Ok(())
     }
 

@@ -1,0 +1,204 @@
+//! End-to-end latency at fixed rates: a consumer (weir or the native baseline) runs on a
+//! fresh topic while the load generator produces at 25 %, 50 % and 90 % of that
+//! consumer's measured maximum. A record's latency is the time from when it was *due*
+//! to be produced (its schedule, not its actual send: a stalled producer does not hide
+//! the stall, which corrects coordinated omission) to when its consumer group's committed
+//! offset passed it, in an HdrHistogram.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use hdrhistogram::Histogram;
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::json;
+
+use crate::e2e::{self, Consumer, Run, SinkKind};
+use crate::events::Load;
+use crate::produce::{self, Schedule};
+
+/// Options of `weir-bench latency`.
+#[derive(Debug, clap::Args)]
+pub struct LatencyArgs {
+    /// tansu's bootstrap servers.
+    #[arg(long)]
+    pub brokers: String,
+    /// The maximum-throughput results (`weir-bench e2e`), for each consumer's maximum.
+    #[arg(long)]
+    pub throughput: PathBuf,
+    /// Seconds of load per rate.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Consumers to measure.
+    #[arg(long, value_delimiter = ',', default_value = "weir,native")]
+    pub consumers: Vec<Consumer>,
+    /// Fractions of the maximum to offer.
+    #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,0.9")]
+    pub fractions: Vec<f64>,
+    /// The results file.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+const PARTITIONS: i32 = 3;
+/// How often the group's committed offsets are read.
+const POLL: Duration = Duration::from_millis(1);
+/// Events produced and committed before the measured load, so the group has joined.
+const WARM_UP: u64 = 1_000;
+
+/// Runs every (consumer, fraction) and writes the results.
+pub fn run(args: &LatencyArgs, root: PathBuf, work: PathBuf, progress: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
+    let runs: Vec<Run> = serde_json::from_str(&std::fs::read_to_string(&args.throughput).with_context(|| format!("reading {}", args.throughput.display()))?)?;
+    let mut results = Vec::new();
+    for &consumer in &args.consumers {
+        let mut max: Vec<f64> = runs.iter().filter(|r| r.consumer == consumer && r.sink == SinkKind::Sqlite).map(|r| r.events_per_sec).collect();
+        if max.is_empty() {
+            bail!("{} holds no SQLite run of {consumer:?}", args.throughput.display());
+        }
+        max.sort_by(f64::total_cmp);
+        let maximum = max[max.len() / 2];
+        for &fraction in &args.fractions {
+            let rate = (maximum * fraction).max(100.0);
+            progress(&format!("{consumer:?} at {:.0} % of {maximum:.0} = {rate:.0} events/s for {} s", fraction * 100.0, args.seconds));
+            let (histogram, events) = one(args, &root, &work, consumer, rate)?;
+            let q = |p: f64| histogram.value_at_quantile(p);
+            progress(&format!("  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms", q(0.5) as f64 / 1e3, q(0.99) as f64 / 1e3, histogram.max() as f64 / 1e3));
+            results.push(json!({
+                "consumer": format!("{consumer:?}").to_lowercase(), "fraction": fraction, "rate": rate, "maximum": maximum, "events": events,
+                "latency_us": {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "p99_9": q(0.999), "max": histogram.max(), "mean": histogram.mean()},
+            }));
+        }
+    }
+    let method = format!(
+        "Each consumer runs on a fresh 3-partition topic into SQLite while seed-style events are produced at a fixed rate for {} s, at 25 %, 50 % and 90 % of that consumer's own maximum from the throughput runs. Latency: from when an event was due to be produced (its schedule, so coordinated omission is corrected) to when its consumer group's committed Kafka offset passed it, read every {} ms with OffsetFetch. weir commits to SQLite first and to Kafka after it, so its figure includes that second commit.",
+        args.seconds,
+        POLL.as_millis()
+    );
+    std::fs::write(&args.out, serde_json::to_string_pretty(&json!({"method": method, "runs": results}))?)?;
+    progress(&format!("wrote {}", args.out.display()));
+    Ok(())
+}
+
+fn one(args: &LatencyArgs, root: &std::path::Path, work: &std::path::Path, consumer: Consumer, rate: f64) -> anyhow::Result<(Histogram<u64>, u64)> {
+    let id = format!("lat-{}-{}", std::process::id(), crate::unix_ms() % 100_000_000);
+    let topic = format!("bench-{id}");
+    let group = format!("{topic}-{consumer:?}").to_lowercase();
+    produce::create_topic(&args.brokers, &topic, PARTITIONS)?;
+    let measured = (rate * args.seconds as f64) as u64;
+    let total = WARM_UP + measured;
+    let settings = e2e::Settings {
+        brokers: args.brokers.clone(),
+        postgres: String::new(),
+        events: total,
+        reps: 1,
+        partitions: PARTITIONS,
+        payload_bytes: 0,
+        consumers: vec![consumer],
+        sinks: vec![SinkKind::Sqlite],
+        root: root.to_path_buf(),
+        work: work.to_path_buf(),
+        seed: 42,
+    };
+    let mut load = Load::new(42, 0);
+    // The consumer runs in the background for the whole load.
+    let (topic2, group2) = (topic.clone(), group.clone());
+    let consumer_thread = std::thread::spawn(move || e2e::one(&settings, SinkKind::Sqlite, consumer, &topic2, &group2, None, 0));
+    produce::produce(&args.brokers, &topic, &mut load, WARM_UP, None, &mut |_| {})?;
+    let committed = CommittedOffsets::new(&args.brokers, &group, &topic)?;
+    let warm_deadline = Instant::now() + Duration::from_secs(60);
+    while committed.sum()? < WARM_UP {
+        if Instant::now() > warm_deadline {
+            bail!("the consumer did not commit the warm-up events within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The measured load, and a poller watching the commits.
+    let schedule = Arc::new(Mutex::new(Schedule::default()));
+    let done = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let done = done.clone();
+        std::thread::spawn(move || poll_commits(&committed, &done, total))
+    };
+    let produced = produce::produce_into(&args.brokers, &topic, &mut load, measured, Some(rate), schedule.clone(), &mut |_| {});
+    if produced.is_err() {
+        done.store(true, Ordering::SeqCst);
+    }
+    produced?;
+    let seen = poller.join().map_err(|_| anyhow::anyhow!("the latency poller panicked"))??;
+    consumer_thread.join().map_err(|_| anyhow::anyhow!("the consumer thread panicked"))??;
+    e2e::verify(&format!("sqlite://{}", work.join(format!("{group}.db")).display()), load.expected())?;
+    let histogram = latencies(&schedule.lock().unwrap(), &seen)?;
+    Ok((histogram, measured))
+}
+
+/// Reads a group's committed offsets on a topic without joining the group.
+struct CommittedOffsets {
+    consumer: BaseConsumer,
+    partitions: TopicPartitionList,
+}
+
+impl CommittedOffsets {
+    fn new(brokers: &str, group: &str, topic: &str) -> anyhow::Result<Self> {
+        let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", brokers).set("group.id", group).create()?;
+        let mut partitions = TopicPartitionList::new();
+        for p in 0..PARTITIONS {
+            partitions.add_partition(topic, p);
+        }
+        Ok(CommittedOffsets { consumer, partitions })
+    }
+
+    /// Committed next offset per partition.
+    fn get(&self) -> anyhow::Result<Vec<i64>> {
+        let tpl = self.consumer.committed_offsets(self.partitions.clone(), Duration::from_secs(10))?;
+        Ok(tpl.elements().iter().map(|e| if let Offset::Offset(o) = e.offset() { o } else { 0 }).collect())
+    }
+
+    fn sum(&self) -> anyhow::Result<u64> {
+        Ok(self.get()?.iter().map(|o| *o as u64).sum())
+    }
+}
+
+/// Polls the group's committed offsets until they cover `total` records (or `done`),
+/// keeping each change per partition: (when seen, committed next offset).
+fn poll_commits(committed: &CommittedOffsets, done: &AtomicBool, total: u64) -> anyhow::Result<Vec<Vec<(Instant, i64)>>> {
+    let mut seen: Vec<Vec<(Instant, i64)>> = vec![Vec::new(); PARTITIONS as usize];
+    let mut last_progress = Instant::now();
+    loop {
+        let offsets = committed.get()?;
+        let now = Instant::now();
+        for (p, &c) in offsets.iter().enumerate() {
+            if seen[p].last().is_none_or(|&(_, last)| c > last) {
+                seen[p].push((now, c));
+                last_progress = now;
+            }
+        }
+        if offsets.iter().map(|o| *o as u64).sum::<u64>() >= total || done.load(Ordering::SeqCst) {
+            return Ok(seen);
+        }
+        if now.duration_since(last_progress) > Duration::from_secs(60) {
+            bail!("no commit progress for 60 s");
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Each scheduled record's latency: from its due time to the first observation of its
+/// partition's committed offset beyond it.
+fn latencies(schedule: &Schedule, seen: &[Vec<(Instant, i64)>]) -> anyhow::Result<Histogram<u64>> {
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
+    for (p, records) in schedule.due.iter().enumerate() {
+        let observations = seen.get(p).map(Vec::as_slice).unwrap_or_default();
+        let mut k = 0;
+        for &(offset, due) in records {
+            while k < observations.len() && observations[k].1 <= offset {
+                k += 1;
+            }
+            let Some(&(at, _)) = observations.get(k) else { bail!("partition {p} offset {offset} was never committed") };
+            histogram.record((at.saturating_duration_since(due).as_micros() as u64).max(1))?;
+        }
+    }
+    Ok(histogram)
+}

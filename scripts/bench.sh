@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The whole benchmark harness, one command, on a fresh machine too:
+#   scripts/bench.sh            full run (about an hour on two cores), writes BENCHMARKS.md,
+#                               bench/results/results.json and bench/results/*.svg
+#   scripts/bench.sh --quick    smoke run (a few minutes, small loads, no thresholds), writes
+#                               the same files under target/bench-quick/ instead
+# It installs what it needs (tansu, the Python and Node baselines' packages), builds weir,
+# the plugins and the harness, starts tansu on 127.0.0.1:$WEIR_BENCH_TANSU_PORT (19292), and
+# uses PostgreSQL at $WEIR_BENCH_POSTGRES (default: the local server; it creates the database
+# weir_bench and drops its tables between runs). Every section prints its progress.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+quick=false
+[ "${1:-}" = --quick ] && quick=true
+mkdir -p target
+source scripts/lib/tansu.sh
+tansu_install_in_background
+
+if $quick; then
+  results=target/bench-quick/results; markdown=target/bench-quick/BENCHMARKS.md; assets=target/bench-quick/assets
+  events=20000; reps=1; criterion_args=(--quick --noplot); duration=3; mode="quick (smoke test: small loads, one repetition; figures not meaningful)"
+else
+  results=target/bench-results; markdown=BENCHMARKS.md; assets=bench/results
+  events=${WEIR_BENCH_EVENTS:-1000000}; reps=${WEIR_BENCH_REPS:-3}; criterion_args=(--noplot); duration=20; mode="full"
+fi
+rm -rf "$results"; mkdir -p "$results"
+
+echo "==> building weir, the Rust plugins and the harness"
+scripts/build-plugins.sh rust
+cargo build --release -p weir -p weir-bench
+echo "==> installing the Python and Node baselines' packages"
+bench/baselines/setup.sh
+
+echo "==> engine benchmarks (criterion)"
+rm -rf target/criterion
+cargo bench -p weir --bench engine -- "${criterion_args[@]}"
+mv target/bench-results-engine.json "$results/engine.json" 2>/dev/null || true
+
+tansu_wait_installed
+port=${WEIR_BENCH_TANSU_PORT:-19292}
+brokers="127.0.0.1:$port"
+echo "==> starting tansu on $brokers"
+tansu_start "$port" "$root/target/tansu-bench.log"
+trap 'kill $tansu_pid 2>/dev/null || true' EXIT
+postgres=${WEIR_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/weir_bench}
+admin_url=${postgres%/*}/postgres
+psql "$admin_url" -qtAc "SELECT 1 FROM pg_database WHERE datname = '${postgres##*/}'" | grep -q 1 \
+  || psql "$admin_url" -qc "CREATE DATABASE \"${postgres##*/}\""
+
+bench=target/release/weir-bench
+echo "==> end to end at maximum throughput: $events events, $reps interleaved repetitions"
+$bench e2e --brokers "$brokers" --postgres "$postgres" --events "$events" --reps "$reps" --out "$results/e2e.json"
+echo "==> end to end latency at fixed rates"
+$bench latency --brokers "$brokers" --throughput "$results/e2e.json" --seconds "$duration" --out "$results/latency.json"
+echo "==> scaling"
+$bench scaling --brokers "$brokers" --postgres "$postgres" $($quick && echo --quick) --out "$results/scaling.json"
+
+echo "==> report"
+$bench report --results "$results" --criterion target/criterion --markdown "$markdown" --assets "$assets" \
+  --setting "date: $(date -u +%Y-%m-%dT%H:%MZ); mode: $mode" \
+  --setting "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)" \
+  --setting "versions: $(rustc --version); weir $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'); wasmtime $(cargo tree -p weir -i wasmtime --depth 0 -e normal 2>/dev/null | head -1 | awk '{print $2}'); tansu $TANSU_VERSION (memory storage); $(psql "$postgres" -qtAc 'SHOW server_version' | sed 's/^/PostgreSQL /'); Python $(target/toolchains/bench-python/bin/python -c 'import confluent_kafka, sys; print(sys.version.split()[0], \"confluent-kafka\", confluent_kafka.version()[0], \"librdkafka\", confluent_kafka.libversion()[0])'); Node $(node --version) kafkajs $(node -p 'require(\"./bench/baselines/node/node_modules/kafkajs/package.json\").version')" \
+  --setting "client settings, for weir and every baseline: fetch.wait.max.ms=10, fetch.queue.backoff.ms=10 (kafkajs maxWaitTimeInMs=10); batches of up to 1,000 records or 20 ms; one database transaction per batch, offsets committed after it; SQLite in WAL mode with synchronous=NORMAL"
+if ! $quick && [ -x scripts/bench-instructions.sh ]; then
+  echo "==> instruction counts against bench/instructions.json"
+  scripts/bench-instructions.sh --check
+fi
+echo "==> done: $markdown"
