@@ -195,7 +195,17 @@ pub fn one(s: &Settings, sink: SinkKind, consumer: Consumer, topic: &str, group:
     let finished = match consumer {
         Consumer::Weir => {
             let pipeline = weir_pipeline(s, "bench", sink, topic, group, &database)?;
-            let mut c = Command::new(s.root.join("target/release/weir"));
+            let weir = s.root.join("target/release/weir");
+            // WEIR_BENCH_WRAP: a command to run weir under, e.g. a profiler.
+            let mut c = match std::env::var("WEIR_BENCH_WRAP").ok().filter(|w| !w.trim().is_empty()) {
+                Some(wrap) => {
+                    let mut words = wrap.split_whitespace();
+                    let mut c = Command::new(words.next().expect("not empty"));
+                    c.args(words).arg(&weir);
+                    c
+                }
+                None => Command::new(&weir),
+            };
             c.args(["--log-format", "json", "run", "--exit-when-idle", "--metrics-addr", "off"]).arg(&pipeline);
             child::run(c, timeout)?
         }

@@ -13,6 +13,7 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 use crate::config::{OnError, Pipeline};
 use crate::plugin::{Batch, BatchBuilder, BatchOutcome, Instance, Origin, Plugin, Schema};
 use crate::sink::kafka::{DeadLetter, KafkaSink, ProducerFenced};
+use crate::sink::sql::write_behind::{self, Outcome, WriteBehind};
 use crate::sink::sql::{self, OffsetAdvance, Offsets};
 use crate::source::envelope::decode;
 use crate::source::kafka::{Source, client_config, next_offsets};
@@ -90,281 +91,333 @@ impl PipelineRun {
         // Rows and offsets commit in one database transaction: the database's offsets
         // are the truth, Kafka's copy is for lag monitoring.
         let offsets_in_db = read_store.is_some();
-        let mut instance = Instance::new(&self.plugin, schema, p.handler.limits, read_store)?;
-        let transactional_id = p.exactly_once.then(|| match &self.instance_id {
-            Some(i) => format!("{}-{i}", p.transactional_id),
-            None => p.transactional_id.clone(),
-        });
-        let sink = KafkaSink::new(client_config(&self.brokers, p, &[]), p.kafka_topics(), name, transactional_id.as_deref())
-            .with_context(|| format!("pipeline `{name}`"))?;
-        // Emitted events, dead letters and consumer offsets commit in one Kafka transaction.
-        let transactional = sink.is_transactional();
-        let source = Source::new(&self.brokers, p)?;
-        let version = &self.plugin.digest[..12];
-        tracing::info!(pipeline = name, plugin = %self.plugin.path.display(), version, topics = ?p.source.topics, offsets_in_db, transactional, "pipeline started");
-        METRICS.up.with_label_values(&[name]).set(1);
+        // Write-behind (see sink::sql::write_behind): the database commits on its own
+        // thread while the next batch is handled. Not with Kafka transactions, whose
+        // commit must precede the database's, nor with deduplication, which reads the
+        // applied event ids back from the database.
+        let write_behind = offsets_in_db && !p.exactly_once && !p.source.deduplicate;
+        std::thread::scope(|scope| -> anyhow::Result<()> {
+            let (mut wb, read_store) = if write_behind {
+                let mut writer_store = sql::open(p, self.database.as_deref())?.expect("a read model");
+                let (wb, commands, done) = write_behind::channels(schema.tables.iter().map(|t| t.key_positions.clone()).collect());
+                let group = p.group.clone();
+                std::thread::Builder::new().name(format!("{name}-writer")).spawn_scoped(scope, move || {
+                    write_behind::writer(commands, done, |changes, advances| {
+                        retry(control, name, "read_model", || match writer_store.apply(changes, &group, advances, &[]) {
+                            Err(e) if write_behind::is_conflict(&e) => Ok(Err(e)),
+                            other => other.map(Ok),
+                        })
+                    })
+                })?;
+                let reader = read_store.map(|s| wb.reader(s));
+                (Some(wb), reader)
+            } else {
+                (None, read_store)
+            };
+            let mut instance = Instance::new(&self.plugin, schema, p.handler.limits, read_store)?;
+            let transactional_id = p.exactly_once.then(|| match &self.instance_id {
+                Some(i) => format!("{}-{i}", p.transactional_id),
+                None => p.transactional_id.clone(),
+            });
+            let sink = KafkaSink::new(client_config(&self.brokers, p, &[]), p.kafka_topics(), name, transactional_id.as_deref())
+                .with_context(|| format!("pipeline `{name}`"))?;
+            // Emitted events, dead letters and consumer offsets commit in one Kafka transaction.
+            let transactional = sink.is_transactional();
+            let source = Source::new(&self.brokers, p)?;
+            let version = &self.plugin.digest[..12];
+            tracing::info!(pipeline = name, plugin = %self.plugin.path.display(), version, topics = ?p.source.topics, offsets_in_db, transactional, "pipeline started");
+            METRICS.up.with_label_values(&[name]).set(1);
 
-        // What the read model already holds, per partition: loaded on every assignment.
-        let mut applied: Option<Offsets> = None;
-        // Transactional pipelines with a read model: partitions whose Kafka offsets (from
-        // the transactions) are ahead of the database's, after a crash between the two
-        // commits. Records below them are applied to the database again, but what they
-        // emitted and dead-lettered is not sent again: their transaction committed it.
-        let mut emitted: Offsets = Offsets::new();
-        let mut source_backoff = Backoff::new();
-        let mut kafka_backoff = Backoff::new();
-        let mut builder = BatchBuilder::new();
-        let mut topic_names: Vec<Arc<str>> = Vec::new();
-        let mut records: Vec<(BorrowedMessage<'_>, Instant)> = Vec::new();
-        let mut totals = RunTotals::default();
-        while !control.shutdown.load(Ordering::Relaxed) {
-            // 1. Source: a batch of records.
-            records.clear();
-            if let Err(e) = source.next_batch(&mut records) {
-                // Records polled before the error stay in the batch and are handled.
+            // What the read model already holds, per partition: loaded on every assignment.
+            let mut applied: Option<Offsets> = None;
+            // Transactional pipelines with a read model: partitions whose Kafka offsets (from
+            // the transactions) are ahead of the database's, after a crash between the two
+            // commits. Records below them are applied to the database again, but what they
+            // emitted and dead-lettered is not sent again: their transaction committed it.
+            let mut emitted: Offsets = Offsets::new();
+            let mut source_backoff = Backoff::new();
+            let mut kafka_backoff = Backoff::new();
+            let mut builder = BatchBuilder::new();
+            let mut topic_names: Vec<Arc<str>> = Vec::new();
+            let mut records: Vec<(BorrowedMessage<'_>, Instant)> = Vec::new();
+            let mut totals = RunTotals::default();
+            while !control.shutdown.load(Ordering::Relaxed) {
+                // 1. Source: a batch of records.
+                records.clear();
+                if let Err(e) = source.next_batch(&mut records) {
+                    // Records polled before the error stay in the batch and are handled.
+                    if records.is_empty() {
+                        source_backoff.wait(control, name, "source", &format!("consumer error: {e}"));
+                        continue;
+                    }
+                } else {
+                    source_backoff.reset(name);
+                }
+                let rebalanced = source.take_rebalanced();
+                if offsets_in_db && (rebalanced || applied.is_none()) {
+                    // What the writer holds commits first; its cached rows may be someone
+                    // else's to write now.
+                    if let Some(wb) = wb.as_mut() {
+                        settle(wb, true, &source, &mut totals, name)?;
+                        wb.reset()?;
+                    }
+                    // Partitions moved: what this process fetched may be someone else's now,
+                    // and what it was given may have progressed elsewhere.
+                    let Some(offsets) = retry(control, name, "read_model", || load_offsets(&mut instance, &p.group)) else { break };
+                    if transactional {
+                        let Some(committed) = retry(control, name, "kafka", || source.committed()) else { break };
+                        emitted = Offsets::new();
+                        for ((topic, partition), kafka) in committed {
+                            let db = offsets.get(&(topic.clone(), partition)).copied().unwrap_or(0);
+                            if db < kafka {
+                                tracing::info!(pipeline = name, topic, partition, db, kafka, "the read model is behind the last transaction: applying the records again without emitting them twice");
+                                source.rewind(&topic, partition, db);
+                                emitted.insert((topic, partition), kafka);
+                            }
+                        }
+                        if !emitted.is_empty() {
+                            records.clear();
+                        }
+                    }
+                    applied = Some(offsets);
+                }
+                if (offsets_in_db || transactional) && rebalanced {
+                    if let Ok(assigned) = source.assigned() {
+                        records.retain(|(m, _)| assigned.iter().any(|(t, q)| t == m.topic() && *q == m.partition()));
+                    }
+                }
+                if let Some(applied) = &applied {
+                    let before = records.len();
+                    let positions = drop_applied(&mut records, applied);
+                    let duplicates = before - records.len();
+                    if duplicates > 0 {
+                        tracing::debug!(pipeline = name, duplicates, "skipped records the read model already holds");
+                        METRICS.count(name, "", Status::Duplicate, duplicates as u64);
+                        if records.is_empty() {
+                            // Let Kafka's copy of the offsets catch up with the database's.
+                            let positions: Vec<(&str, i32, i64)> = positions.iter().map(|(t, p, o)| (t.as_str(), *p, *o)).collect();
+                            let _ = source.commit_positions(&positions, false);
+                        }
+                    }
+                }
                 if records.is_empty() {
-                    source_backoff.wait(control, name, "source", &format!("consumer error: {e}"));
+                    // Nothing new: let the writer finish, so that idle means committed.
+                    if let Some(wb) = wb.as_mut().filter(|wb| wb.busy()) {
+                        if settle(wb, true, &source, &mut totals, name)? {
+                            applied = None;
+                        }
+                        continue;
+                    }
+                    self.report_idle(control, &source);
                     continue;
                 }
-            } else {
-                source_backoff.reset(name);
-            }
-            let rebalanced = source.take_rebalanced();
-            if offsets_in_db && (rebalanced || applied.is_none()) {
-                // Partitions moved: what this process fetched may be someone else's now,
-                // and what it was given may have progressed elsewhere.
-                let Some(offsets) = retry(control, name, "read_model", || load_offsets(&mut instance, &p.group)) else { break };
-                if transactional {
-                    let Some(committed) = retry(control, name, "kafka", || source.committed()) else { break };
-                    emitted = Offsets::new();
-                    for ((topic, partition), kafka) in committed {
-                        let db = offsets.get(&(topic.clone(), partition)).copied().unwrap_or(0);
-                        if db < kafka {
-                            tracing::info!(pipeline = name, topic, partition, db, kafka, "the read model is behind the last transaction: applying the records again without emitting them twice");
-                            source.rewind(&topic, partition, db);
-                            emitted.insert((topic, partition), kafka);
+                self.not_idle(control);
+                totals.fetched(records.len(), records[0].1);
+
+                // 2. Decode and route.
+                builder.clear();
+                let mut origins = Vec::with_capacity(records.len());
+                let mut undecodable: Vec<(usize, String)> = Vec::new();
+                let mut routed = Vec::with_capacity(records.len());
+                for (i, (m, _)) in records.iter().enumerate() {
+                    // Origin handles index `records`, so every record gets its metadata slot.
+                    origins.push(origin_of(m, &mut topic_names));
+                    let header_type = m.headers().and_then(|h| {
+                        h.iter().find(|h| h.key == "event-type").and_then(|h| h.value).and_then(|v| std::str::from_utf8(v).ok())
+                    });
+                    match decode(m.payload(), header_type, m.timestamp().to_millis()) {
+                        Err(e) => {
+                            tracing::warn!(pipeline = name, topic = m.topic(), partition = m.partition(), offset = m.offset(), "event does not decode, dead-lettered: {e}");
+                            METRICS.count(name, "", Status::Invalid, 1);
+                            undecodable.push((i, e.to_string()));
                         }
-                    }
-                    if !emitted.is_empty() {
-                        records.clear();
-                    }
-                }
-                applied = Some(offsets);
-            }
-            if (offsets_in_db || transactional) && rebalanced {
-                if let Ok(assigned) = source.assigned() {
-                    records.retain(|(m, _)| assigned.iter().any(|(t, q)| t == m.topic() && *q == m.partition()));
-                }
-            }
-            if let Some(applied) = &applied {
-                let before = records.len();
-                let positions = drop_applied(&mut records, applied);
-                let duplicates = before - records.len();
-                if duplicates > 0 {
-                    tracing::debug!(pipeline = name, duplicates, "skipped records the read model already holds");
-                    METRICS.count(name, "", Status::Duplicate, duplicates as u64);
-                    if records.is_empty() {
-                        // Let Kafka's copy of the offsets catch up with the database's.
-                        let positions: Vec<(&str, i32, i64)> = positions.iter().map(|(t, p, o)| (t.as_str(), *p, *o)).collect();
-                        let _ = source.commit_positions(&positions, false);
+                        Ok(d) if !p.routes(&d.event_type) => METRICS.count(name, &d.event_type, Status::Skipped, 1),
+                        Ok(d) => routed.push((i, d)),
                     }
                 }
-            }
-            if records.is_empty() {
-                self.report_idle(control, &source);
-                continue;
-            }
-            self.not_idle(control);
-            totals.fetched(records.len(), records[0].1);
-
-            // 2. Decode and route.
-            builder.clear();
-            let mut origins = Vec::with_capacity(records.len());
-            let mut undecodable: Vec<(usize, String)> = Vec::new();
-            let mut routed = Vec::with_capacity(records.len());
-            for (i, (m, _)) in records.iter().enumerate() {
-                // Origin handles index `records`, so every record gets its metadata slot.
-                origins.push(origin_of(m, &mut topic_names));
-                let header_type = m.headers().and_then(|h| {
-                    h.iter().find(|h| h.key == "event-type").and_then(|h| h.value).and_then(|v| std::str::from_utf8(v).ok())
-                });
-                match decode(m.payload(), header_type, m.timestamp().to_millis()) {
-                    Err(e) => {
-                        tracing::warn!(pipeline = name, topic = m.topic(), partition = m.partition(), offset = m.offset(), "event does not decode, dead-lettered: {e}");
-                        METRICS.count(name, "", Status::Invalid, 1);
-                        undecodable.push((i, e.to_string()));
-                    }
-                    Ok(d) if !p.routes(&d.event_type) => METRICS.count(name, &d.event_type, Status::Skipped, 1),
-                    Ok(d) => routed.push((i, d)),
-                }
-            }
-            if p.source.deduplicate {
-                let ids: Vec<&str> = routed.iter().filter_map(|(_, d)| d.envelope.event_id.as_deref()).collect();
-                let Some(seen) = retry(control, name, "read_model", || {
-                    instance.read_store().expect("deduplication needs a read model").applied_ids(&p.group, &ids)
-                }) else {
-                    break;
-                };
-                let mut in_batch = HashSet::new();
-                routed.retain(|(_, d)| match d.envelope.event_id.as_deref() {
-                    Some(id) if seen.contains(id) || !in_batch.insert(id.to_owned()) => {
-                        METRICS.count(name, &d.event_type, Status::Duplicate, 1);
-                        false
-                    }
-                    _ => true,
-                });
-            }
-            for (i, d) in &routed {
-                let m = &records[*i].0;
-                builder.push(m.payload().unwrap_or_default(), m.key(), d, *i as u32);
-            }
-
-            // 3. Plugin: one call per batch, retryable failures retried.
-            let outcome = if builder.is_empty() {
-                BatchOutcome::default()
-            } else {
-                let call_started = Instant::now();
-                instance.set_origins(origins);
-                let outcome = retry(control, name, "plugin", || handle(&mut instance, builder.batch(), &p.on_error));
-                METRICS.handler_call.with_label_values(&[name]).observe(call_started.elapsed().as_secs_f64());
-                METRICS.batch_size.with_label_values(&[name]).observe(builder.len() as f64);
-                match outcome {
-                    Some(o) => o,
-                    None => break,
-                }
-            };
-            let batch = builder.batch();
-
-            // 4. Sinks: dead letters and emitted events first (acknowledged), then the
-            // rows with the offsets in one transaction, then the offsets in Kafka.
-            // Records whose transaction committed their outputs before a crash.
-            let already_sent = |origin: usize| {
-                let m = &records[origin].0;
-                !emitted.is_empty() && emitted.get(&(m.topic().to_owned(), m.partition())).is_some_and(|&k| m.offset() < k)
-            };
-            let mut letters = Vec::new();
-            for (i, error) in &undecodable {
-                if !already_sent(*i) {
-                    letters.push(dead_letter(&records[*i].0, error, "decode", 0, version));
-                }
-            }
-            for f in &outcome.failures {
-                let (m, _) = &records[batch.origin(f.position) as usize];
-                tracing::error!(
-                    pipeline = name, topic = m.topic(), partition = m.partition(), offset = m.offset(),
-                    event_id = batch.event_id(f.position).unwrap_or(""), event_type = batch.event_type(f.position), retries = f.retries,
-                    "handler failed for an event, dead-lettered: {}", f.message
-                );
-                METRICS.count(name, batch.event_type(f.position), Status::Failed, 1);
-                if !already_sent(batch.origin(f.position) as usize) {
-                    letters.push(dead_letter(m, &f.message, "handler", f.retries, version));
-                }
-            }
-            let emits: Cow<'_, [_]> = if emitted.is_empty() {
-                Cow::Borrowed(&outcome.emits[..])
-            } else {
-                Cow::Owned(outcome.emits.iter().filter(|e| !already_sent(batch.origin(e.input) as usize)).cloned().collect())
-            };
-            let dlq = &p.on_error.dead_letter_topic;
-            let identity = |position: u32| {
-                let (m, _) = &records[batch.origin(position) as usize];
-                format!("{}/{}/{}", m.topic(), m.partition(), m.offset())
-            };
-            if transactional {
-                // One transaction: dead letters, emitted events and the consumer offsets.
-                let sent = sink
-                    .begin()
-                    .and_then(|()| sink.send_dead_letters(dlq, &letters))
-                    .and_then(|()| sink.send(batch, &emits, identity))
-                    .and_then(|()| sink.commit(&next_offsets(&records, &emitted)?, &source.group_metadata()?));
-                match sent {
-                    Ok(()) => kafka_backoff.reset(name),
-                    Err(e) if e.is::<ProducerFenced>() => {
-                        METRICS.up.with_label_values(&[name]).set(0);
-                        return Err(e);
-                    }
-                    Err(e) => {
-                        // Nothing of the batch is visible; consume it again from the
-                        // committed state, which a rebalance may have moved.
-                        sink.abort();
-                        source.rewind_batch(&records);
-                        applied = None;
-                        if !kafka_backoff.wait(control, name, "kafka", &format!("the batch's transaction failed and will be redone: {e:#}")) {
-                            break;
+                if p.source.deduplicate {
+                    let ids: Vec<&str> = routed.iter().filter_map(|(_, d)| d.envelope.event_id.as_deref()).collect();
+                    let Some(seen) = retry(control, name, "read_model", || {
+                        instance.read_store().expect("deduplication needs a read model").applied_ids(&p.group, &ids)
+                    }) else {
+                        break;
+                    };
+                    let mut in_batch = HashSet::new();
+                    routed.retain(|(_, d)| match d.envelope.event_id.as_deref() {
+                        Some(id) if seen.contains(id) || !in_batch.insert(id.to_owned()) => {
+                            METRICS.count(name, &d.event_type, Status::Duplicate, 1);
+                            false
                         }
-                        continue;
-                    }
+                        _ => true,
+                    });
                 }
-            } else {
-                if retry(control, name, "dead_letter", || sink.send_dead_letters(dlq, &letters)).is_none() {
-                    break;
+                for (i, d) in &routed {
+                    let m = &records[*i].0;
+                    builder.push(m.payload().unwrap_or_default(), m.key(), d, *i as u32);
                 }
-                if retry(control, name, "kafka", || sink.send(batch, &emits, identity)).is_none() {
-                    break;
-                }
-            }
-            for l in &letters {
-                METRICS.dead_letters.with_label_values(&[name, l.stage]).inc();
-            }
-            let failed: HashSet<u32> = outcome.failures.iter().map(|f| f.position).collect();
-            if let Some(known) = applied.as_mut() {
-                let advances = advances(&records, known);
-                // Remembered only for events that succeeded: a replayed dead letter has
-                // the same id and must run again.
-                let applied_ids: Vec<&str> = if p.source.deduplicate {
-                    (0..batch.len() as u32).filter(|q| !failed.contains(q)).filter_map(|q| batch.event_id(q)).collect()
+
+                // 3. Plugin: one call per batch, retryable failures retried.
+                let outcome = if builder.is_empty() {
+                    BatchOutcome::default()
                 } else {
-                    Vec::new()
+                    let call_started = Instant::now();
+                    instance.set_origins(origins);
+                    let outcome = retry(control, name, "plugin", || handle(&mut instance, builder.batch(), &p.on_error));
+                    METRICS.handler_call.with_label_values(&[name]).observe(call_started.elapsed().as_secs_f64());
+                    METRICS.batch_size.with_label_values(&[name]).observe(builder.len() as f64);
+                    match outcome {
+                        Some(o) => o,
+                        None => break,
+                    }
                 };
-                let committed = retry(control, name, "read_model", || {
-                    match instance.read_store().expect("exactly-once pipelines have a read model").apply(&outcome.changes, &p.group, &advances, &applied_ids) {
-                        Err(e) if e.is::<sql::OffsetConflict>() => Ok(Err(e)),
-                        other => other.map(Ok),
-                    }
-                });
-                match committed {
-                    None => break,
-                    Some(Err(conflict)) => {
-                        tracing::warn!(pipeline = name, "{conflict}");
-                        applied = None;
-                        for a in &advances {
-                            source.rewind(&a.topic, a.partition, a.from.unwrap_or(0));
-                        }
-                        continue;
-                    }
-                    Some(Ok(())) => {
-                        for a in advances {
-                            known.insert((a.topic, a.partition), a.to);
-                        }
+                let batch = builder.batch();
+
+                // 4. Sinks: dead letters and emitted events first (acknowledged), then the
+                // rows with the offsets in one transaction, then the offsets in Kafka.
+                // Records whose transaction committed their outputs before a crash.
+                let already_sent = |origin: usize| {
+                    let m = &records[origin].0;
+                    !emitted.is_empty() && emitted.get(&(m.topic().to_owned(), m.partition())).is_some_and(|&k| m.offset() < k)
+                };
+                let mut letters = Vec::new();
+                for (i, error) in &undecodable {
+                    if !already_sent(*i) {
+                        letters.push(dead_letter(&records[*i].0, error, "decode", 0, version));
                     }
                 }
-            } else if !outcome.changes.is_empty() {
-                anyhow::bail!("plugin wrote rows but the pipeline has no read model");
-            }
-            if !transactional && retry(control, name, "commit", || source.commit(&records, !offsets_in_db)).is_none() {
-                break;
-            }
+                for f in &outcome.failures {
+                    let (m, _) = &records[batch.origin(f.position) as usize];
+                    tracing::error!(
+                        pipeline = name, topic = m.topic(), partition = m.partition(), offset = m.offset(),
+                        event_id = batch.event_id(f.position).unwrap_or(""), event_type = batch.event_type(f.position), retries = f.retries,
+                        "handler failed for an event, dead-lettered: {}", f.message
+                    );
+                    METRICS.count(name, batch.event_type(f.position), Status::Failed, 1);
+                    if !already_sent(batch.origin(f.position) as usize) {
+                        letters.push(dead_letter(m, &f.message, "handler", f.retries, version));
+                    }
+                }
+                let emits: Cow<'_, [_]> = if emitted.is_empty() {
+                    Cow::Borrowed(&outcome.emits[..])
+                } else {
+                    Cow::Owned(outcome.emits.iter().filter(|e| !already_sent(batch.origin(e.input) as usize)).cloned().collect())
+                };
+                let dlq = &p.on_error.dead_letter_topic;
+                let identity = |position: u32| {
+                    let (m, _) = &records[batch.origin(position) as usize];
+                    format!("{}/{}/{}", m.topic(), m.partition(), m.offset())
+                };
+                if transactional {
+                    // One transaction: dead letters, emitted events and the consumer offsets.
+                    let sent = sink
+                        .begin()
+                        .and_then(|()| sink.send_dead_letters(dlq, &letters))
+                        .and_then(|()| sink.send(batch, &emits, identity))
+                        .and_then(|()| sink.commit(&next_offsets(&records, &emitted)?, &source.group_metadata()?));
+                    match sent {
+                        Ok(()) => kafka_backoff.reset(name),
+                        Err(e) if e.is::<ProducerFenced>() => {
+                            METRICS.up.with_label_values(&[name]).set(0);
+                            return Err(e);
+                        }
+                        Err(e) => {
+                            // Nothing of the batch is visible; consume it again from the
+                            // committed state, which a rebalance may have moved.
+                            sink.abort();
+                            source.rewind_batch(&records);
+                            applied = None;
+                            if !kafka_backoff.wait(control, name, "kafka", &format!("the batch's transaction failed and will be redone: {e:#}")) {
+                                break;
+                            }
+                            continue;
+                        }
+                    }
+                } else {
+                    if retry(control, name, "dead_letter", || sink.send_dead_letters(dlq, &letters)).is_none() {
+                        break;
+                    }
+                    if retry(control, name, "kafka", || sink.send(batch, &emits, identity)).is_none() {
+                        break;
+                    }
+                }
+                for l in &letters {
+                    METRICS.dead_letters.with_label_values(&[name, l.stage]).inc();
+                }
+                let failed: HashSet<u32> = outcome.failures.iter().map(|f| f.position).collect();
+                if let (Some(known), Some(wb)) = (applied.as_mut(), wb.as_mut()) {
+                    let advances = advances(&records, known);
+                    for a in &advances {
+                        known.insert((a.topic.clone(), a.partition), a.to);
+                    }
+                    wb.submit(outcome.changes, advances)?;
+                    if settle(wb, false, &source, &mut totals, name)? {
+                        applied = None;
+                        continue;
+                    }
+                } else if let Some(known) = applied.as_mut() {
+                    let advances = advances(&records, known);
+                    // Remembered only for events that succeeded: a replayed dead letter has
+                    // the same id and must run again.
+                    let applied_ids: Vec<&str> = if p.source.deduplicate {
+                        (0..batch.len() as u32).filter(|q| !failed.contains(q)).filter_map(|q| batch.event_id(q)).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    let committed = retry(control, name, "read_model", || {
+                        match instance.read_store().expect("exactly-once pipelines have a read model").apply(&outcome.changes, &p.group, &advances, &applied_ids) {
+                            Err(e) if e.is::<sql::OffsetConflict>() => Ok(Err(e)),
+                            other => other.map(Ok),
+                        }
+                    });
+                    match committed {
+                        None => break,
+                        Some(Err(conflict)) => {
+                            tracing::warn!(pipeline = name, "{conflict}");
+                            applied = None;
+                            for a in &advances {
+                                source.rewind(&a.topic, a.partition, a.from.unwrap_or(0));
+                            }
+                            continue;
+                        }
+                        Some(Ok(())) => {
+                            for a in advances {
+                                known.insert((a.topic, a.partition), a.to);
+                            }
+                        }
+                    }
+                } else if !outcome.changes.is_empty() {
+                    anyhow::bail!("plugin wrote rows but the pipeline has no read model");
+                }
+                if !transactional && wb.is_none() && retry(control, name, "commit", || source.commit(&records, !offsets_in_db)).is_none() {
+                    break;
+                }
 
-            // 5. Account.
-            totals.committed();
-            for position in (0..batch.len() as u32).filter(|p| !failed.contains(p)) {
-                METRICS.count(name, batch.event_type(position), Status::Ok, 1);
+                // 5. Account.
+                if wb.is_none() {
+                    totals.committed();
+                }
+                for position in (0..batch.len() as u32).filter(|p| !failed.contains(p)) {
+                    METRICS.count(name, batch.event_type(position), Status::Ok, 1);
+                }
+                let done = Instant::now();
+                let histogram = METRICS.duration.with_label_values(&[name]);
+                for (_, arrived) in &records {
+                    histogram.observe((done - *arrived).as_secs_f64());
+                }
             }
-            let done = Instant::now();
-            let histogram = METRICS.duration.with_label_values(&[name]);
-            for (_, arrived) in &records {
-                histogram.observe((done - *arrived).as_secs_f64());
+            if let Some(wb) = wb.as_mut() {
+                settle(wb, true, &source, &mut totals, name)?;
             }
-        }
-        METRICS.up.with_label_values(&[name]).set(0);
-        tracing::info!(
-            pipeline = name,
-            records = totals.records,
-            first_fetch_unix_ms = totals.first_fetch_unix_ms,
-            last_commit_unix_ms = totals.last_commit_unix_ms,
-            "pipeline stopped"
-        );
-        Ok(())
+            METRICS.up.with_label_values(&[name]).set(0);
+            tracing::info!(
+                pipeline = name,
+                records = totals.records,
+                first_fetch_unix_ms = totals.first_fetch_unix_ms,
+                last_commit_unix_ms = totals.last_commit_unix_ms,
+                "pipeline stopped"
+            );
+            Ok(())
+        })
     }
 
     fn report_idle(&self, control: &Control, source: &Source) {
@@ -517,6 +570,50 @@ impl Backoff {
             tracing::info!(pipeline, "recovered");
         }
     }
+}
+
+/// Takes what the read-model writer finished: moves Kafka's copy of their offsets (it
+/// shows lag) and counts them as committed. After a conflict (another consumer applied
+/// those records) it waits for the batches the writer then discarded and rewinds their
+/// partitions; the database's offsets, read again, say where to go on. `wait`: until
+/// everything submitted is finished. Returns whether the offsets must be read again.
+fn settle(wb: &mut WriteBehind, wait: bool, source: &Source, totals: &mut RunTotals, name: &str) -> anyhow::Result<bool> {
+    let mut rewind: Vec<OffsetAdvance> = Vec::new();
+    let mut conflicted = false;
+    for done in wb.finished(wait)? {
+        match done.outcome {
+            Outcome::Committed => {
+                let positions: Vec<(&str, i32, i64)> = done.advances.iter().map(|a| (a.topic.as_str(), a.partition, a.to)).collect();
+                // Only a copy for lag monitoring: a failure here loses nothing.
+                if let Err(e) = source.commit_positions(&positions, false) {
+                    tracing::debug!(pipeline = name, "committing offsets to Kafka: {e:#}");
+                }
+                totals.committed();
+            }
+            Outcome::Conflict(e) => {
+                tracing::warn!(pipeline = name, "{e:#}");
+                conflicted = true;
+                rewind.extend(done.advances);
+            }
+            Outcome::Discarded => rewind.extend(done.advances),
+        }
+    }
+    if rewind.is_empty() && !conflicted {
+        return Ok(false);
+    }
+    for done in wb.finished(true)? {
+        rewind.extend(done.advances);
+    }
+    wb.reset()?;
+    let mut first: std::collections::BTreeMap<(&str, i32), i64> = std::collections::BTreeMap::new();
+    for a in &rewind {
+        let slot = first.entry((a.topic.as_str(), a.partition)).or_insert(i64::MAX);
+        *slot = (*slot).min(a.from.unwrap_or(0));
+    }
+    for ((topic, partition), offset) in first {
+        source.rewind(topic, partition, offset);
+    }
+    Ok(true)
 }
 
 /// Runs `attempt` until it succeeds, backing off exponentially; `None` on shutdown.

@@ -3,6 +3,7 @@
 
 mod postgres;
 mod sqlite;
+pub mod write_behind;
 
 use std::collections::HashMap;
 use std::path::Path;

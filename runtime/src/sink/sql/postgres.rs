@@ -1,8 +1,10 @@
 //! PostgreSQL: a batch's changes as one set-based statement per table and kind
 //! (`INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE`), in one transaction.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
-use ::postgres::{Client, NoTls};
+use ::postgres::{Client, NoTls, Statement};
 
 use super::{EVENT_IDS_TABLE, OFFSETS_TABLE, OffsetAdvance, OffsetConflict, Offsets, ReadStore, text_value, value_text};
 use crate::config::{ColumnType, Table};
@@ -13,6 +15,24 @@ pub struct Postgres {
     client: Client,
     url: String,
     tables: Vec<Statements>,
+    /// Statements prepared on this connection, by text: each is parsed once, not once
+    /// per batch (a prepare is a round trip and a parse).
+    prepared: HashMap<String, Statement>,
+}
+
+/// Moves every partition's offset in one statement; returns the partitions it moved.
+const MOVE_OFFSETS: &str = "UPDATE weir_offsets AS o SET next_offset = v.next FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) \
+     AS v(topic, partition, expected, next) WHERE o.consumer_group = $1 AND o.topic = v.topic AND o.partition = v.partition \
+     AND o.next_offset = v.expected RETURNING o.topic, o.partition";
+
+/// The statement for `sql`, prepared once per connection.
+fn prepared(client: &mut Client, cache: &mut HashMap<String, Statement>, sql: &str) -> anyhow::Result<Statement> {
+    if let Some(s) = cache.get(sql) {
+        return Ok(s.clone());
+    }
+    let statement = client.prepare(sql).with_context(|| format!("preparing `{sql}`"))?;
+    cache.insert(sql.to_owned(), statement.clone());
+    Ok(statement)
 }
 
 struct Statements {
@@ -100,7 +120,7 @@ impl Postgres {
             });
         }
         ddl.commit().context("creating tables")?;
-        Ok(Postgres { client, url: url.to_owned(), tables: statements })
+        Ok(Postgres { client, url: url.to_owned(), tables: statements, prepared: HashMap::new() })
     }
 
     /// Reconnects after the server closed the connection (a restart, a cut network);
@@ -110,6 +130,7 @@ impl Postgres {
             tracing::warn!("PostgreSQL connection lost; reconnecting to {}", redact(&self.url));
             self.client = Client::connect(&self.url, NoTls)
                 .with_context(|| format!("reconnecting to PostgreSQL at {}", redact(&self.url)))?;
+            self.prepared.clear();
         }
         Ok(&mut self.client)
     }
@@ -135,12 +156,20 @@ impl ReadStore for Postgres {
         let params: Vec<Option<String>> = key.iter().map(value_text).collect();
         let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> = params.iter().map(|p| p as _).collect();
         self.connected()?;
-        let row = self.client.query_opt(&self.tables[table].get, &refs)?;
+        let get = prepared(&mut self.client, &mut self.prepared, &self.tables[table].get)?;
+        let row = self.client.query_opt(&get, &refs)?;
         Ok(row.map(|r| read_row(&self.tables[table], &r)))
     }
 
     fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance], applied_ids: &[&str]) -> anyhow::Result<()> {
         self.connected()?;
+        debug_assert_eq!(OFFSETS_TABLE, "weir_offsets");
+        let mut statements = Vec::with_capacity(self.tables.len() * 2 + 1);
+        statements.push(prepared(&mut self.client, &mut self.prepared, MOVE_OFFSETS)?);
+        for t in &self.tables {
+            statements.push(prepared(&mut self.client, &mut self.prepared, &t.upsert)?);
+            statements.push(prepared(&mut self.client, &mut self.prepared, &t.delete)?);
+        }
         let mut tx = self.client.transaction()?;
         if !applied_ids.is_empty() {
             tx.execute(
@@ -148,18 +177,29 @@ impl ReadStore for Postgres {
                 &[&group, &applied_ids],
             )?;
         }
-        for o in offsets {
-            let moved = match o.from {
-                Some(from) => tx.execute(
-                    &format!("UPDATE {OFFSETS_TABLE} SET next_offset = $4 WHERE consumer_group = $1 AND topic = $2 AND partition = $3 AND next_offset = $5"),
-                    &[&group, &o.topic, &o.partition, &o.to, &from],
-                )?,
-                None => tx.execute(
-                    &format!("INSERT INTO {OFFSETS_TABLE} (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
-                    &[&group, &o.topic, &o.partition, &o.to],
-                )?,
-            };
-            if moved != 1 {
+        // Partitions seen before move in one statement; each must be where this
+        // process left it, or another consumer got there first.
+        let moving: Vec<&OffsetAdvance> = offsets.iter().filter(|o| o.from.is_some()).collect();
+        if !moving.is_empty() {
+            let topics: Vec<&str> = moving.iter().map(|o| o.topic.as_str()).collect();
+            let partitions: Vec<i32> = moving.iter().map(|o| o.partition).collect();
+            let expected: Vec<i64> = moving.iter().map(|o| o.from.expect("moving")).collect();
+            let next: Vec<i64> = moving.iter().map(|o| o.to).collect();
+            let moved = tx.query(&statements[0], &[&group, &topics, &partitions, &expected, &next])?;
+            if moved.len() != moving.len() {
+                let stuck = moving
+                    .iter()
+                    .find(|o| !moved.iter().any(|r| r.get::<_, &str>(0) == o.topic && r.get::<_, i32>(1) == o.partition))
+                    .expect("a partition did not move");
+                return Err(OffsetConflict { topic: stuck.topic.clone(), partition: stuck.partition }.into());
+            }
+        }
+        for o in offsets.iter().filter(|o| o.from.is_none()) {
+            let inserted = tx.execute(
+                &format!("INSERT INTO {OFFSETS_TABLE} (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
+                &[&group, &o.topic, &o.partition, &o.to],
+            )?;
+            if inserted != 1 {
                 return Err(OffsetConflict { topic: o.topic.clone(), partition: o.partition }.into());
             }
         }
@@ -186,11 +226,11 @@ impl ReadStore for Postgres {
             }
             if !deletes[0].is_empty() {
                 let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> = deletes.iter().map(|c| c as _).collect();
-                tx.execute(&s.delete, &refs).context("deleting rows")?;
+                tx.execute(&statements[2 + 2 * table as usize], &refs).context("deleting rows")?;
             }
             if !upserts[0].is_empty() {
                 let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> = upserts.iter().map(|c| c as _).collect();
-                tx.execute(&s.upsert, &refs).context("upserting rows")?;
+                tx.execute(&statements[1 + 2 * table as usize], &refs).context("upserting rows")?;
             }
             at = end;
         }

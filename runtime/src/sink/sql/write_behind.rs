@@ -1,0 +1,412 @@
+//! Write-behind for the read model: a batch's rows and offsets are committed on a writer
+//! thread while the pipeline decodes the next batch and runs the plugin on it, so the two
+//! cores share the work (the plugin on one, the database on the other).
+//!
+//! What stays true:
+//! - Rows and offsets still commit together, batch by batch, in order: the database says
+//!   what was applied, and a crash replays whatever had not committed.
+//! - Reads see every write: the plugin's `get` looks at the batch's own writes first (the
+//!   overlay), then at the rows of batches handed to the writer and of recently committed
+//!   ones ([`RowCache`]), then at the database.
+//! - Kafka's copy of the offsets moves only after the database commit (see `Done`).
+//! - At most [`IN_FLIGHT`] batches wait for the writer; a slow database slows the pipeline
+//!   down instead of piling up memory.
+//!
+//! The cache holds rows this pipeline wrote. It is emptied on every partition
+//! reassignment, because another process may write them once it owns their partitions.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex};
+
+use super::{OffsetAdvance, OffsetConflict, Offsets, ReadStore};
+use crate::plugin::{Change, Value, encode_key};
+
+/// Batches that may wait for the writer besides the one it is writing.
+pub const IN_FLIGHT: usize = 1;
+
+/// Committed rows kept for reads, at most; rows of batches still being written are kept
+/// besides these until they commit.
+const CACHED_ROWS: usize = 50_000;
+
+/// What the writer reports for a batch.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Rows and offsets are durable.
+    Committed,
+    /// Another consumer moved an offset: nothing of the batch was applied, and the
+    /// writer discards what follows until [`WriteBehind::reset`].
+    Conflict(anyhow::Error),
+    /// Not applied: an earlier batch conflicted, or shutdown came during retries.
+    Discarded,
+}
+
+/// A batch the writer finished with.
+#[derive(Debug)]
+pub struct Done {
+    /// The batch's offset advances (where its partitions go back to if not committed).
+    pub advances: Vec<OffsetAdvance>,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// What the pipeline tells its writer.
+pub enum Command {
+    /// Apply a batch (in submission order).
+    Write {
+        /// Submission number.
+        seq: u64,
+        /// The rows.
+        changes: Vec<(u16, Change)>,
+        /// The offsets, moved in the same transaction.
+        advances: Vec<OffsetAdvance>,
+    },
+    /// Accept batches again after a conflict.
+    Reset,
+}
+
+/// One cached row: its values (`None`: deleted) and the batch that wrote it.
+struct Entry {
+    values: Option<Vec<Value>>,
+    seq: u64,
+}
+
+/// Rows this pipeline wrote, by [`cache_key`].
+#[derive(Default)]
+pub struct RowCache {
+    rows: HashMap<Vec<u8>, Entry>,
+    /// Committed rows in commit order, for eviction: (key, batch).
+    committed: VecDeque<(Vec<u8>, u64)>,
+}
+
+/// Into `out`: the table number, then the key values as [`encode_key`] writes them
+/// (through `scratch`).
+fn cache_key<'v>(out: &mut Vec<u8>, scratch: &mut Vec<u8>, table: u16, key: impl Iterator<Item = &'v Value>) {
+    encode_key(scratch, key);
+    out.clear();
+    out.extend_from_slice(&table.to_le_bytes());
+    out.extend_from_slice(scratch);
+}
+
+impl RowCache {
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.committed.clear();
+    }
+}
+
+/// The pipeline's side of the writer.
+pub struct WriteBehind {
+    commands: SyncSender<Command>,
+    done: Receiver<(u64, Done)>,
+    cache: Arc<Mutex<RowCache>>,
+    key_positions: Vec<Vec<usize>>,
+    /// Batches submitted and not reported yet, with their keys, oldest first.
+    pending: VecDeque<(u64, Vec<Vec<u8>>)>,
+    next_seq: u64,
+}
+
+/// The writer thread's body: applies batches in order until the pipeline hangs up.
+/// `apply` is the retrying commit (`None`: shutdown during retries).
+pub fn writer(
+    commands: Receiver<Command>,
+    done: std::sync::mpsc::Sender<(u64, Done)>,
+    mut apply: impl FnMut(&[(u16, Change)], &[OffsetAdvance]) -> Option<anyhow::Result<()>>,
+) {
+    let mut accepting = true;
+    for command in commands {
+        let (seq, changes, advances) = match command {
+            Command::Reset => {
+                accepting = true;
+                continue;
+            }
+            Command::Write { seq, changes, advances } => (seq, changes, advances),
+        };
+        let outcome = if !accepting {
+            Outcome::Discarded
+        } else {
+            match apply(&changes, &advances) {
+                Some(Ok(())) => Outcome::Committed,
+                Some(Err(conflict)) => {
+                    accepting = false;
+                    Outcome::Conflict(conflict)
+                }
+                None => {
+                    accepting = false;
+                    Outcome::Discarded
+                }
+            }
+        };
+        if done.send((seq, Done { advances, outcome })).is_err() {
+            return;
+        }
+    }
+}
+
+/// The channels between the pipeline and its writer thread: the pipeline's end, and the
+/// writer's (to pass to [`writer`]).
+pub fn channels(key_positions: Vec<Vec<usize>>) -> (WriteBehind, Receiver<Command>, std::sync::mpsc::Sender<(u64, Done)>) {
+    let (commands, commands_rx) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let wb = WriteBehind { commands, done, cache: Arc::default(), key_positions, pending: VecDeque::new(), next_seq: 0 };
+    (wb, commands_rx, done_tx)
+}
+
+impl WriteBehind {
+    /// A read store that serves this pipeline's cached rows before `store`'s.
+    pub fn reader(&self, store: Box<dyn ReadStore>) -> Box<dyn ReadStore> {
+        Box::new(CachedReader { store, cache: self.cache.clone(), key: Vec::new(), scratch: Vec::new() })
+    }
+
+    /// Whether batches wait for the writer.
+    pub fn busy(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Hands a batch's changes and offset advances to the writer; waits while
+    /// [`IN_FLIGHT`] batches already wait. Its rows are readable from now on.
+    pub fn submit(&mut self, changes: Vec<(u16, Change)>, advances: Vec<OffsetAdvance>) -> anyhow::Result<()> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let mut keys = Vec::with_capacity(changes.len());
+        {
+            let mut cache = self.cache.lock().expect("lock");
+            let (mut key, mut scratch) = (Vec::new(), Vec::new());
+            for (table, change) in &changes {
+                let (values, kept) = match change {
+                    Change::Upsert(v) => (v, Some(v.clone())),
+                    Change::Delete(v) => (v, None),
+                };
+                cache_key(&mut key, &mut scratch, *table, self.key_positions[*table as usize].iter().map(|&k| &values[k]));
+                cache.rows.insert(key.clone(), Entry { values: kept, seq });
+                keys.push(key.clone());
+            }
+        }
+        self.pending.push_back((seq, keys));
+        self.commands.send(Command::Write { seq, changes, advances }).map_err(|_| anyhow::anyhow!("the read-model writer stopped"))
+    }
+
+    /// What the writer finished: without waiting, or (`wait`) everything submitted.
+    pub fn finished(&mut self, wait: bool) -> anyhow::Result<Vec<Done>> {
+        let mut finished = Vec::new();
+        while !self.pending.is_empty() {
+            let (seq, done) = if wait {
+                self.done.recv().map_err(|_| anyhow::anyhow!("the read-model writer stopped"))?
+            } else {
+                match self.done.try_recv() {
+                    Ok(d) => d,
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => anyhow::bail!("the read-model writer stopped"),
+                }
+            };
+            let (expected, keys) = self.pending.pop_front().expect("pending");
+            debug_assert_eq!(seq, expected, "the writer reports in order");
+            if matches!(done.outcome, Outcome::Committed) {
+                let mut cache = self.cache.lock().expect("lock");
+                for key in keys {
+                    cache.committed.push_back((key, seq));
+                }
+                while cache.committed.len() > CACHED_ROWS {
+                    let (key, seq) = cache.committed.pop_front().expect("not empty");
+                    if cache.rows.get(&key).is_some_and(|e| e.seq == seq) {
+                        cache.rows.remove(&key);
+                    }
+                }
+            }
+            finished.push(done);
+        }
+        Ok(finished)
+    }
+
+    /// Forgets every cached row (after a reassignment or a conflict: the database is the
+    /// truth again) and lets the writer accept batches again. Call with nothing pending.
+    pub fn reset(&mut self) -> anyhow::Result<()> {
+        debug_assert!(self.pending.is_empty());
+        self.cache.lock().expect("lock").clear();
+        self.commands.send(Command::Reset).map_err(|_| anyhow::anyhow!("the read-model writer stopped"))
+    }
+}
+
+/// The plugin's reads: cached rows first, then the database.
+struct CachedReader {
+    store: Box<dyn ReadStore>,
+    cache: Arc<Mutex<RowCache>>,
+    key: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+impl ReadStore for CachedReader {
+    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>> {
+        cache_key(&mut self.key, &mut self.scratch, table as u16, key.iter());
+        if let Some(e) = self.cache.lock().expect("lock").rows.get(self.key.as_slice()) {
+            return Ok(e.values.clone());
+        }
+        self.store.get(table, key)
+    }
+    fn apply(&mut self, _: &[(u16, Change)], _: &str, _: &[OffsetAdvance], _: &[&str]) -> anyhow::Result<()> {
+        anyhow::bail!("with write-behind, batches are applied by the writer")
+    }
+    fn applied_ids(&mut self, group: &str, ids: &[&str]) -> anyhow::Result<std::collections::HashSet<String>> {
+        self.store.applied_ids(group, ids)
+    }
+    fn offsets(&mut self, group: &str) -> anyhow::Result<Offsets> {
+        self.store.offsets(group)
+    }
+    fn scan(&mut self, table: usize) -> anyhow::Result<Vec<Vec<Value>>> {
+        self.store.scan(table)
+    }
+}
+
+/// Whether an apply error is an offset conflict (the batch was not applied).
+pub fn is_conflict(e: &anyhow::Error) -> bool {
+    e.is::<OffsetConflict>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database of one table keyed by its first column, and a log of applied batches.
+    #[derive(Default, Clone)]
+    struct Fake {
+        rows: Arc<Mutex<HashMap<String, Vec<Value>>>>,
+        offsets: Arc<Mutex<Offsets>>,
+    }
+
+    impl ReadStore for Fake {
+        fn get(&mut self, _: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>> {
+            let Value::Text(k) = &key[0] else { panic!("text keys") };
+            Ok(self.rows.lock().unwrap().get(k).cloned())
+        }
+        fn apply(&mut self, changes: &[(u16, Change)], _: &str, offsets: &[OffsetAdvance], _: &[&str]) -> anyhow::Result<()> {
+            let mut stored = self.offsets.lock().unwrap();
+            for o in offsets {
+                if stored.get(&(o.topic.clone(), o.partition)).copied() != o.from {
+                    return Err(OffsetConflict { topic: o.topic.clone(), partition: o.partition }.into());
+                }
+            }
+            for o in offsets {
+                stored.insert((o.topic.clone(), o.partition), o.to);
+            }
+            let mut rows = self.rows.lock().unwrap();
+            for (_, c) in changes {
+                match c {
+                    Change::Upsert(v) => {
+                        let Value::Text(k) = &v[0] else { panic!() };
+                        rows.insert(k.clone(), v.clone());
+                    }
+                    Change::Delete(v) => {
+                        let Value::Text(k) = &v[0] else { panic!() };
+                        rows.remove(k);
+                    }
+                }
+            }
+            Ok(())
+        }
+        fn applied_ids(&mut self, _: &str, _: &[&str]) -> anyhow::Result<std::collections::HashSet<String>> {
+            Ok(Default::default())
+        }
+        fn offsets(&mut self, _: &str) -> anyhow::Result<Offsets> {
+            Ok(self.offsets.lock().unwrap().clone())
+        }
+        fn scan(&mut self, _: usize) -> anyhow::Result<Vec<Vec<Value>>> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn row(k: &str, n: i64) -> Vec<Value> {
+        vec![Value::Text(k.into()), Value::Integer(n)]
+    }
+
+    fn advance(from: Option<i64>, to: i64) -> Vec<OffsetAdvance> {
+        vec![OffsetAdvance { topic: "t".into(), partition: 0, from, to }]
+    }
+
+    /// A writer thread on `db` that waits for `gate` before each batch.
+    fn start(db: &Fake, gate: Option<std::sync::mpsc::Receiver<()>>) -> (WriteBehind, Box<dyn ReadStore>, std::thread::JoinHandle<()>) {
+        let (wb, commands, done) = channels(vec![vec![0]]);
+        let reader = wb.reader(Box::new(db.clone()));
+        let mut store = db.clone();
+        let thread = std::thread::spawn(move || {
+            writer(commands, done, |changes, advances| {
+                if let Some(g) = &gate {
+                    g.recv().ok()?;
+                }
+                Some(match store.apply(changes, "g", advances, &[]) {
+                    Err(e) if is_conflict(&e) => Err(e),
+                    other => {
+                        other.unwrap();
+                        Ok(())
+                    }
+                })
+            })
+        });
+        (wb, reader, thread)
+    }
+
+    #[test]
+    fn reads_see_batches_the_writer_has_not_committed_yet() {
+        let db = Fake::default();
+        let (gate_tx, gate) = std::sync::mpsc::channel();
+        let (mut wb, mut reader, thread) = start(&db, Some(gate));
+        wb.submit(vec![(0, Change::Upsert(row("a", 1))), (0, Change::Upsert(row("b", 1)))], advance(None, 2)).unwrap();
+        wb.submit(vec![(0, Change::Delete(row("b", 0)))], advance(Some(2), 3)).unwrap();
+        // Nothing is in the database yet, but the plugin reads what it wrote.
+        assert!(db.rows.lock().unwrap().is_empty());
+        assert_eq!(reader.get(0, &[Value::Text("a".into())]).unwrap(), Some(row("a", 1)));
+        assert_eq!(reader.get(0, &[Value::Text("b".into())]).unwrap(), None, "deleted by the later batch");
+        assert!(wb.finished(false).unwrap().is_empty() && wb.busy());
+        gate_tx.send(()).unwrap();
+        gate_tx.send(()).unwrap();
+        let done = wb.finished(true).unwrap();
+        assert!(done.iter().all(|d| matches!(d.outcome, Outcome::Committed)), "{done:?}");
+        assert!(!wb.busy());
+        assert_eq!(db.rows.lock().unwrap().len(), 1);
+        assert_eq!(db.offsets.lock().unwrap()[&("t".to_owned(), 0)], 3);
+        // Committed rows stay readable from the cache; a reset leaves the database.
+        db.rows.lock().unwrap().insert("a".into(), row("a", 7));
+        assert_eq!(reader.get(0, &[Value::Text("a".into())]).unwrap(), Some(row("a", 1)));
+        wb.reset().unwrap();
+        assert_eq!(reader.get(0, &[Value::Text("a".into())]).unwrap(), Some(row("a", 7)));
+        drop(wb);
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn after_a_conflict_later_batches_are_discarded_until_reset() {
+        let db = Fake::default();
+        db.offsets.lock().unwrap().insert(("t".into(), 0), 10); // another consumer got there
+        let (mut wb, _reader, thread) = start(&db, None);
+        wb.submit(vec![(0, Change::Upsert(row("a", 1)))], advance(Some(5), 8)).unwrap();
+        wb.submit(vec![(0, Change::Upsert(row("c", 1)))], advance(Some(10), 12)).unwrap();
+        let done = wb.finished(true).unwrap();
+        assert!(matches!(done[0].outcome, Outcome::Conflict(_)), "{done:?}");
+        assert!(matches!(done[1].outcome, Outcome::Discarded), "would apply on top of a rolled-back batch: {done:?}");
+        assert!(db.rows.lock().unwrap().is_empty());
+        wb.reset().unwrap();
+        wb.submit(vec![(0, Change::Upsert(row("c", 1)))], advance(Some(10), 12)).unwrap();
+        assert!(matches!(wb.finished(true).unwrap()[0].outcome, Outcome::Committed));
+        assert_eq!(db.rows.lock().unwrap().len(), 1);
+        drop(wb);
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn committed_rows_beyond_the_cache_size_are_read_from_the_database() {
+        let db = Fake::default();
+        let (mut wb, mut reader, thread) = start(&db, None);
+        let mut from = None;
+        for batch in 0..(CACHED_ROWS / 1000 + 2) as i64 {
+            let changes = (0..1000).map(|i| (0, Change::Upsert(row(&format!("k{batch}-{i}"), batch)))).collect();
+            wb.submit(changes, advance(from, (batch + 1) * 1000)).unwrap();
+            from = Some((batch + 1) * 1000);
+            wb.finished(true).unwrap();
+        }
+        assert!(wb.cache.lock().unwrap().rows.len() <= CACHED_ROWS);
+        // The oldest rows left the cache; the database still has them.
+        db.rows.lock().unwrap().insert("k0-0".into(), row("k0-0", 99));
+        assert_eq!(reader.get(0, &[Value::Text("k0-0".into())]).unwrap(), Some(row("k0-0", 99)));
+        drop(wb);
+        thread.join().unwrap();
+    }
+}
