@@ -56,6 +56,16 @@ $bench latency --brokers "$brokers" --throughput "$results/e2e.json" --seconds "
 echo "==> scaling"
 $bench scaling --brokers "$brokers" --postgres "$postgres" $($quick && echo --quick) --out "$results/scaling.json"
 
+if command -v perf >/dev/null 2>&1 || { ! $quick && apt-get install -y -qq linux-perf >/dev/null 2>&1; }; then
+  echo "==> profile of weir into SQLite (perf, cpu-clock samples)"
+  WEIR_BENCH_WRAP="perf record -q -e cpu-clock -F 999 -g -o $results/weir.perf" \
+    $bench e2e --brokers "$brokers" --postgres "$postgres" --events "$events" --reps 1 --consumers weir --sinks sqlite --out "$results/profile-run.json"
+  perf report -i "$results/weir.perf" --stdio --no-children -g none --sort comm,dso,sym 2>/dev/null >"$results/perf-report.txt"
+  $bench profile-summary --report "$results/perf-report.txt" --out "$results/profile.json"
+else
+  echo "==> no perf on this machine: the profile section is left out"
+fi
+
 echo "==> report"
 $bench report --results "$results" --criterion target/criterion --markdown "$markdown" --assets "$assets" \
   --setting "date: $(date -u +%Y-%m-%dT%H:%MZ); mode: $mode" \

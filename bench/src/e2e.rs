@@ -155,6 +155,13 @@ pub struct Report {
 impl Report {
     /// Two consumers' reports as one: all events, from the first fetch to the last commit.
     pub fn merge(&self, other: &Report) -> Report {
+        // A consumer that got no records (no partitions) has no times.
+        if other.events == 0 {
+            return *self;
+        }
+        if self.events == 0 {
+            return *other;
+        }
         Report {
             events: self.events + other.events,
             first_fetch_unix_ms: self.first_fetch_unix_ms.min(other.first_fetch_unix_ms),

@@ -63,17 +63,24 @@ pub fn run(args: &LatencyArgs, root: PathBuf, work: PathBuf, progress: &mut dyn 
         for &fraction in &args.fractions {
             let rate = (maximum * fraction).max(100.0);
             progress(&format!("{consumer:?} at {:.0} % of {maximum:.0} = {rate:.0} events/s for {} s", fraction * 100.0, args.seconds));
-            let (histogram, events) = one(args, &root, &work, consumer, rate)?;
-            let q = |p: f64| histogram.value_at_quantile(p);
-            progress(&format!("  p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms", q(0.5) as f64 / 1e3, q(0.99) as f64 / 1e3, histogram.max() as f64 / 1e3));
+            let (l, events) = one(args, &root, &work, consumer, rate)?;
+            let ms = |h: &Histogram<u64>, p: f64| h.value_at_quantile(p) as f64 / 1e3;
+            progress(&format!(
+                "  end to end p50 {:.1} ms, p99 {:.1} ms; produce p99 {:.1} ms; added by the consumer p50 {:.1} ms, p99 {:.1} ms",
+                ms(&l.end_to_end, 0.5),
+                ms(&l.end_to_end, 0.99),
+                ms(&l.produce, 0.99),
+                ms(&l.added, 0.5),
+                ms(&l.added, 0.99)
+            ));
             results.push(json!({
                 "consumer": format!("{consumer:?}").to_lowercase(), "fraction": fraction, "rate": rate, "maximum": maximum, "events": events,
-                "latency_us": {"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "p99_9": q(0.999), "max": histogram.max(), "mean": histogram.mean()},
+                "latency_us": percentiles(&l.end_to_end), "produce_us": percentiles(&l.produce), "added_us": percentiles(&l.added),
             }));
         }
     }
     let method = format!(
-        "Each consumer runs on a fresh 3-partition topic into SQLite while seed-style events are produced at a fixed rate for {} s, at 25 %, 50 % and 90 % of that consumer's own maximum from the throughput runs. Latency: from when an event was due to be produced (its schedule, so coordinated omission is corrected) to when its consumer group's committed Kafka offset passed it, read every {} ms with OffsetFetch. weir commits to SQLite first and to Kafka after it, so its figure includes that second commit.",
+        "Each consumer runs on a fresh 3-partition topic into SQLite while seed-style events are produced at a fixed rate for {} s, at 25 %, 50 % and 90 % of that consumer's own maximum from the throughput runs. Latency: from when an event was due to be produced (its schedule, so coordinated omission is corrected) to when its consumer group's committed Kafka offset passed it, read every {} ms with OffsetFetch. `added` is the consumer's part: from the broker's acknowledgement of the event to that commit. weir commits to SQLite first and to Kafka after it, so its figure includes that second commit.",
         args.seconds,
         POLL.as_millis()
     );
@@ -82,7 +89,7 @@ pub fn run(args: &LatencyArgs, root: PathBuf, work: PathBuf, progress: &mut dyn 
     Ok(())
 }
 
-fn one(args: &LatencyArgs, root: &std::path::Path, work: &std::path::Path, consumer: Consumer, rate: f64) -> anyhow::Result<(Histogram<u64>, u64)> {
+fn one(args: &LatencyArgs, root: &std::path::Path, work: &std::path::Path, consumer: Consumer, rate: f64) -> anyhow::Result<(Latencies, u64)> {
     let id = format!("lat-{}-{}", std::process::id(), crate::unix_ms() % 100_000_000);
     let topic = format!("bench-{id}");
     let group = format!("{topic}-{consumer:?}").to_lowercase();
@@ -130,8 +137,8 @@ fn one(args: &LatencyArgs, root: &std::path::Path, work: &std::path::Path, consu
     let seen = poller.join().map_err(|_| anyhow::anyhow!("the latency poller panicked"))??;
     consumer_thread.join().map_err(|_| anyhow::anyhow!("the consumer thread panicked"))??;
     e2e::verify(&format!("sqlite://{}", work.join(format!("{group}.db")).display()), load.expected())?;
-    let histogram = latencies(&schedule.lock().unwrap(), &seen)?;
-    Ok((histogram, measured))
+    let l = latencies(&schedule.lock().unwrap(), &seen)?;
+    Ok((l, measured))
 }
 
 /// Reads a group's committed offsets on a topic without joining the group.
@@ -185,20 +192,39 @@ fn poll_commits(committed: &CommittedOffsets, done: &AtomicBool, total: u64) -> 
     }
 }
 
-/// Each scheduled record's latency: from its due time to the first observation of its
-/// partition's committed offset beyond it.
-fn latencies(schedule: &Schedule, seen: &[Vec<(Instant, i64)>]) -> anyhow::Result<Histogram<u64>> {
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
+/// The latency histograms of one run, microseconds.
+struct Latencies {
+    /// From due to committed by the consumer: the end-to-end latency.
+    end_to_end: Histogram<u64>,
+    /// From due to acknowledged by the broker: the producer's and broker's share.
+    produce: Histogram<u64>,
+    /// From acknowledged by the broker to committed: what the consumer adds.
+    added: Histogram<u64>,
+}
+
+/// Each scheduled record's latencies, up to the first observation of its partition's
+/// committed offset beyond it.
+fn latencies(schedule: &Schedule, seen: &[Vec<(Instant, i64)>]) -> anyhow::Result<Latencies> {
+    let new = || Histogram::<u64>::new_with_bounds(1, 600_000_000, 3);
+    let mut l = Latencies { end_to_end: new()?, produce: new()?, added: new()? };
+    let micros = |from: Instant, to: Instant| (to.saturating_duration_since(from).as_micros() as u64).max(1);
     for (p, records) in schedule.due.iter().enumerate() {
         let observations = seen.get(p).map(Vec::as_slice).unwrap_or_default();
         let mut k = 0;
-        for &(offset, due) in records {
+        for &(offset, due, acked) in records {
             while k < observations.len() && observations[k].1 <= offset {
                 k += 1;
             }
             let Some(&(at, _)) = observations.get(k) else { bail!("partition {p} offset {offset} was never committed") };
-            histogram.record((at.saturating_duration_since(due).as_micros() as u64).max(1))?;
+            l.end_to_end.record(micros(due, at))?;
+            l.produce.record(micros(due, acked))?;
+            l.added.record(micros(acked, at))?;
         }
     }
-    Ok(histogram)
+    Ok(l)
+}
+
+fn percentiles(h: &Histogram<u64>) -> serde_json::Value {
+    let q = |p: f64| h.value_at_quantile(p);
+    json!({"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "p99_9": q(0.999), "max": h.max(), "mean": h.mean()})
 }

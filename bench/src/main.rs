@@ -8,6 +8,7 @@ mod events;
 mod native;
 mod latency;
 mod produce;
+mod profile;
 mod report;
 mod scaling;
 
@@ -84,6 +85,8 @@ enum Cmd {
     Latency(latency::LatencyArgs),
     /// Payload size, partitions and processes, pipelines per process, idle memory.
     Scaling(scaling::ScalingArgs),
+    /// Groups a `perf report` of a weir run by thread and by part of the data path.
+    ProfileSummary(profile::ProfileArgs),
     /// Writes BENCHMARKS.md, its JSON twin and the SVG charts from the results files.
     Report(report::ReportArgs),
 }
@@ -176,6 +179,7 @@ fn main() -> anyhow::Result<()> {
             let (root, work) = dirs()?;
             scaling::run(&args, root, work, &mut progress)?
         }
+        Cmd::ProfileSummary(args) => profile::summarise(&args)?,
         Cmd::Report(args) => report::write(&args)?,
     }
     Ok(())

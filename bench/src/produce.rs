@@ -72,8 +72,8 @@ fn tokio_free_block_on<F: std::future::Future>(future: F) -> F::Output {
 /// Where each record landed and when it was due: per partition, by offset.
 #[derive(Default)]
 pub struct Schedule {
-    /// `due[partition]` holds (offset, due time) in delivery order.
-    pub due: Vec<Vec<(i64, Instant)>>,
+    /// `due[partition]` holds (offset, due time, acknowledgement time) in delivery order.
+    pub due: Vec<Vec<(i64, Instant, Instant)>>,
     /// Deliveries that failed (the run is then invalid).
     pub failed: u64,
 }
@@ -95,7 +95,7 @@ impl ProducerContext for Deliveries {
                 if s.due.len() <= p {
                     s.due.resize_with(p + 1, Vec::new);
                 }
-                s.due[p].push((m.offset(), *due));
+                s.due[p].push((m.offset(), *due, Instant::now()));
             }
             Err(_) => s.failed += 1,
         }
@@ -132,7 +132,7 @@ pub fn produce_into(
 ) -> anyhow::Result<Produced> {
     let producer: BaseProducer<Deliveries> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
-        .set("linger.ms", if rate.is_some() { "0" } else { "5" })
+        .set("linger.ms", if rate.is_some() { "1" } else { "5" })
         .set("batch.num.messages", "10000")
         .set("queue.buffering.max.messages", "500000")
         .set("queue.buffering.max.kbytes", "1048576")

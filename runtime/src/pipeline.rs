@@ -70,6 +70,9 @@ impl RunTotals {
     fn committed(&mut self) {
         self.last_commit_unix_ms = unix_ms();
     }
+    fn committed_at(&mut self, unix_ms: u64) {
+        self.last_commit_unix_ms = self.last_commit_unix_ms.max(unix_ms);
+    }
 }
 
 fn unix_ms() -> u64 {
@@ -96,17 +99,28 @@ impl PipelineRun {
         // commit must precede the database's, nor with deduplication, which reads the
         // applied event ids back from the database.
         let write_behind = offsets_in_db && !p.exactly_once && !p.source.deduplicate;
+        // The consumer outlives the writer thread, which commits Kafka's copy of the offsets.
+        let source = Source::new(&self.brokers, p)?;
         std::thread::scope(|scope| -> anyhow::Result<()> {
             let (mut wb, read_store) = if write_behind {
                 let mut writer_store = sql::open(p, self.database.as_deref())?.expect("a read model");
                 let (wb, commands, done) = write_behind::channels(schema.tables.iter().map(|t| t.key_positions.clone()).collect());
                 let group = p.group.clone();
-                std::thread::Builder::new().name(format!("{name}-writer")).spawn_scoped(scope, move || {
+                let source = &source;
+                std::thread::Builder::new().name(format!("writer-{name}")).spawn_scoped(scope, move || {
                     write_behind::writer(commands, done, |changes, advances| {
-                        retry(control, name, "read_model", || match writer_store.apply(changes, &group, advances, &[]) {
+                        let applied = retry(control, name, "read_model", || match writer_store.apply(changes, &group, advances, &[]) {
                             Err(e) if write_behind::is_conflict(&e) => Ok(Err(e)),
                             other => other.map(Ok),
-                        })
+                        });
+                        if let Some(Ok(())) = applied {
+                            // Kafka's copy, for lag monitoring, at once: a failure loses nothing.
+                            let positions: Vec<(&str, i32, i64)> = advances.iter().map(|a| (a.topic.as_str(), a.partition, a.to)).collect();
+                            if let Err(e) = source.commit_positions(&positions, false) {
+                                tracing::debug!(pipeline = name, "committing offsets to Kafka: {e:#}");
+                            }
+                        }
+                        applied
                     })
                 })?;
                 let reader = read_store.map(|s| wb.reader(s));
@@ -123,7 +137,6 @@ impl PipelineRun {
                 .with_context(|| format!("pipeline `{name}`"))?;
             // Emitted events, dead letters and consumer offsets commit in one Kafka transaction.
             let transactional = sink.is_transactional();
-            let source = Source::new(&self.brokers, p)?;
             let version = &self.plugin.digest[..12];
             tracing::info!(pipeline = name, plugin = %self.plugin.path.display(), version, topics = ?p.source.topics, offsets_in_db, transactional, "pipeline started");
             METRICS.up.with_label_values(&[name]).set(1);
@@ -572,8 +585,8 @@ impl Backoff {
     }
 }
 
-/// Takes what the read-model writer finished: moves Kafka's copy of their offsets (it
-/// shows lag) and counts them as committed. After a conflict (another consumer applied
+/// Takes what the read-model writer finished (it committed Kafka's copy of their offsets
+/// too) and counts them as committed. After a conflict (another consumer applied
 /// those records) it waits for the batches the writer then discarded and rewinds their
 /// partitions; the database's offsets, read again, say where to go on. `wait`: until
 /// everything submitted is finished. Returns whether the offsets must be read again.
@@ -582,14 +595,7 @@ fn settle(wb: &mut WriteBehind, wait: bool, source: &Source, totals: &mut RunTot
     let mut conflicted = false;
     for done in wb.finished(wait)? {
         match done.outcome {
-            Outcome::Committed => {
-                let positions: Vec<(&str, i32, i64)> = done.advances.iter().map(|a| (a.topic.as_str(), a.partition, a.to)).collect();
-                // Only a copy for lag monitoring: a failure here loses nothing.
-                if let Err(e) = source.commit_positions(&positions, false) {
-                    tracing::debug!(pipeline = name, "committing offsets to Kafka: {e:#}");
-                }
-                totals.committed();
-            }
+            Outcome::Committed => totals.committed_at(done.at_unix_ms),
             Outcome::Conflict(e) => {
                 tracing::warn!(pipeline = name, "{e:#}");
                 conflicted = true;

@@ -48,6 +48,8 @@ pub struct Done {
     pub advances: Vec<OffsetAdvance>,
     /// What happened.
     pub outcome: Outcome,
+    /// When the writer was done with it, ms since the epoch.
+    pub at_unix_ms: u64,
 }
 
 /// What the pipeline tells its writer.
@@ -137,7 +139,8 @@ pub fn writer(
                 }
             }
         };
-        if done.send((seq, Done { advances, outcome })).is_err() {
+        let at_unix_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        if done.send((seq, Done { advances, outcome, at_unix_ms })).is_err() {
             return;
         }
     }
