@@ -34,8 +34,9 @@ bench/baselines/setup.sh
 
 echo "==> engine benchmarks (criterion)"
 rm -rf target/criterion
+rm -f target/bench-results/engine.json
 cargo bench -p weir --bench engine -- "${criterion_args[@]}"
-mv target/bench-results-engine.json "$results/engine.json" 2>/dev/null || true
+[ "$results" = target/bench-results ] || cp target/bench-results/engine.json "$results/engine.json"
 
 tansu_wait_installed
 port=${WEIR_BENCH_TANSU_PORT:-19292}
