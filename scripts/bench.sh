@@ -19,12 +19,13 @@ tansu_install_in_background
 
 if $quick; then
   results=target/bench-quick/results; markdown=target/bench-quick/BENCHMARKS.md; assets=target/bench-quick/assets
-  events=20000; reps=1; criterion_args=(--quick --noplot); duration=3; mode="quick (smoke test: small loads, one repetition; figures not meaningful)"
+  events=20000; embedded_events=5000; reps=1; criterion_args=(--quick --noplot); duration=3; mode="quick (smoke test: small loads, one repetition; figures not meaningful)"
 else
   results=target/bench-results; markdown=BENCHMARKS.md; assets=bench/results
-  events=${WEIR_BENCH_EVENTS:-1000000}; reps=${WEIR_BENCH_REPS:-3}; criterion_args=(--noplot); duration=20; mode="full"
+  events=${WEIR_BENCH_EVENTS:-1000000}; embedded_events=10000; reps=${WEIR_BENCH_REPS:-3}; criterion_args=(--noplot); duration=20; mode="full"
 fi
 rm -rf "$results"; mkdir -p "$results"
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "==> building weir, the Rust plugins and the harness"
 scripts/build-plugins.sh rust
@@ -51,7 +52,7 @@ psql "$admin_url" -qtAc "SELECT 1 FROM pg_database WHERE datname = '${postgres##
 
 bench=target/release/weir-bench
 echo "==> end to end at maximum throughput: $events events, $reps interleaved repetitions"
-$bench e2e --brokers "$brokers" --postgres "$postgres" --events "$events" --reps "$reps" --out "$results/e2e.json"
+$bench e2e --brokers "$brokers" --postgres "$postgres" --events "$events" --reps "$reps" --embedded-events "$embedded_events" --out "$results/e2e.json"
 echo "==> end to end latency at fixed rates"
 $bench latency --brokers "$brokers" --throughput "$results/e2e.json" --seconds "$duration" --out "$results/latency.json"
 echo "==> scaling"
@@ -68,11 +69,14 @@ else
 fi
 
 echo "==> report"
+py_versions=$(target/toolchains/bench-python/bin/python -c 'import confluent_kafka, sys; print(sys.version.split()[0], "confluent-kafka", confluent_kafka.version()[0], "(librdkafka", confluent_kafka.libversion()[0] + ")")')
+kafkajs_version=$(node -p 'require("./bench/baselines/node/node_modules/kafkajs/package.json").version')
+wasmtime_version=$(cargo tree -p weir -i wasmtime --depth 0 -e normal 2>/dev/null | head -1 | awk '{print $2}')
 $bench report --results "$results" --criterion target/criterion --markdown "$markdown" --assets "$assets" \
   --setting "date: $(date -u +%Y-%m-%dT%H:%MZ); mode: $mode" \
-  --setting "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)" \
-  --setting "versions: $(rustc --version); weir $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'); wasmtime $(cargo tree -p weir -i wasmtime --depth 0 -e normal 2>/dev/null | head -1 | awk '{print $2}'); tansu $TANSU_VERSION (memory storage); $(psql "$postgres" -qtAc 'SHOW server_version' | sed 's/^/PostgreSQL /'); Python $(target/toolchains/bench-python/bin/python -c 'import confluent_kafka, sys; print(sys.version.split()[0], \"confluent-kafka\", confluent_kafka.version()[0], \"librdkafka\", confluent_kafka.libversion()[0])'); Node $(node --version) kafkajs $(node -p 'require(\"./bench/baselines/node/node_modules/kafkajs/package.json\").version')" \
-  --setting "client settings, for weir and every baseline: fetch.wait.max.ms=10, fetch.queue.backoff.ms=10 (kafkajs maxWaitTimeInMs=10); batches of up to 1,000 records or 20 ms; one database transaction per batch, offsets committed after it; SQLite in WAL mode with synchronous=NORMAL"
+  --setting "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); load average at the start: $load_at_start" \
+  --setting "versions: $(rustc --version); weir $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'); wasmtime $wasmtime_version; tansu $TANSU_VERSION (memory storage); $(psql "$postgres" -qtAc 'SHOW server_version' | sed 's/^/PostgreSQL /'); Python $py_versions; Node $(node --version), kafkajs $kafkajs_version" \
+  --setting "client settings, for weir and every baseline: fetch.wait.max.ms=10, fetch.queue.backoff.ms=10 (kafkajs maxWaitTimeInMs=10); batches of up to 1,000 records or 20 ms; one database transaction per batch, offsets committed after it; SQLite in WAL mode with synchronous=NORMAL. kafkajs's eachBatch batches hold 5,000-11,000 records on tansu (it ignores maxBytesPerPartition), which favours Node"
 if ! $quick && [ -x scripts/bench-instructions.sh ]; then
   echo "==> instruction counts against bench/instructions.json"
   scripts/bench-instructions.sh --check

@@ -72,6 +72,7 @@ pub struct Run {
 }
 
 /// The settings of a set of runs.
+#[derive(Clone)]
 pub struct Settings {
     /// The broker's bootstrap servers (tansu).
     pub brokers: String,
@@ -137,6 +138,60 @@ pub fn throughput(s: &Settings, progress: &mut dyn FnMut(&str)) -> anyhow::Resul
                 runs.push(Run { rep, ..run });
             }
         }
+    }
+    Ok(runs)
+}
+
+/// weir alone on its embedded broker (librdkafka's mock cluster, in the weir process)
+/// into SQLite: `weir run --input` streams a file of the seeded events into it while the
+/// pipeline consumes. The mock cluster keeps only about 5 MiB per partition, so the load
+/// is small (see README); the producer runs in the same process, on the other core.
+pub fn embedded(s: &Settings, events: u64, progress: &mut dyn FnMut(&str)) -> anyhow::Result<Vec<Run>> {
+    let mut runs = Vec::new();
+    let input = s.work.join("embedded-input.jsonl");
+    let mut load = Load::new(s.seed, 0);
+    let mut text = Vec::new();
+    let mut bytes = 0u64;
+    for _ in 0..events {
+        let r = load.next_record();
+        bytes += r.payload.len() as u64;
+        text.extend_from_slice(&r.payload);
+        text.push(b'\n');
+    }
+    std::fs::write(&input, text)?;
+    let embedded = Settings { brokers: String::new(), ..s.clone() };
+    for rep in 1..=s.reps {
+        let group = format!("embedded-{}-{rep}", crate::unix_ms() % 100_000_000);
+        let path = s.work.join(format!("{group}.db"));
+        let database = format!("sqlite://{}", path.display());
+        let pipeline = weir_pipeline(&embedded, "bench", SinkKind::Sqlite, "order-events", &group, &database)?;
+        progress(&format!("Weir → Sqlite on the embedded broker, rep {rep}/{}", s.reps));
+        let mut c = Command::new(s.root.join("target/release/weir"));
+        c.args(["--log-format", "json", "run", "--exit-when-idle", "--metrics-addr", "off", "--input"])
+            .arg(format!("order-events={}", input.display()))
+            .arg(&pipeline);
+        let finished = child::run(c, Duration::from_secs(600))?;
+        let _ = std::fs::write(s.work.join(format!("{group}.log")), &finished.stderr);
+        let report = weir_report(&finished.stderr)?;
+        verify(&database, load.expected()).context("the embedded broker's run")?;
+        let seconds = report.last_commit_unix_ms.saturating_sub(report.first_fetch_unix_ms) as f64 / 1000.0;
+        let run = Run {
+            broker: "embedded".into(),
+            sink: SinkKind::Sqlite,
+            consumer: Consumer::Weir,
+            rep,
+            events,
+            payload_bytes: bytes / events.max(1),
+            partitions: 0,
+            seconds,
+            events_per_sec: events as f64 / seconds.max(0.001),
+            cpu_seconds: finished.cpu.as_secs_f64(),
+            wall_seconds: finished.wall.as_secs_f64(),
+            peak_rss_mib: finished.peak_rss as f64 / (1024.0 * 1024.0),
+            verified: true,
+        };
+        progress(&format!("  {:.0} events/s ({:.2} s)", run.events_per_sec, run.seconds));
+        runs.push(run);
     }
     Ok(runs)
 }
@@ -321,10 +376,11 @@ pub fn weir_pipeline(s: &Settings, name: &str, sink: SinkKind, topic: &str, grou
         ),
     };
     let text = format!(
-        "# Written by weir-bench for one run.\n[pipeline]\nname = \"{name}\"\nbrokers = \"{}\"\ngroup = \"{group}\"\n\n[source]\ntopics = [\"{topic}\"]\n\n\
+        "# Written by weir-bench for one run.\n[pipeline]\nname = \"{name}\"\n{}group = \"{group}\"\n\n[source]\ntopics = [\"{topic}\"]\n\n\
          [handler]\nkind = \"projection\"\nplugin = \"{}\"\nevents = {events}\nbatch = {{ max_events = 1000, max_wait_ms = 20 }}\n\
          limits = {{ memory_mib = 64, deadline_ms = 1000 }}\n\n{sink_toml}",
-        s.brokers,
+        // No brokers: the embedded broker.
+        if s.brokers.is_empty() { String::new() } else { format!("brokers = \"{}\"\n", s.brokers) },
         plugins.join(plugin).display()
     );
     let path = s.work.join(format!("{group}.toml"));

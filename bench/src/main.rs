@@ -120,6 +120,10 @@ struct E2eArgs {
     /// The load's seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Also run weir on its embedded broker with this many events (0: not). The embedded
+    /// broker keeps about 5 MiB per partition, so keep it small.
+    #[arg(long, default_value_t = 0)]
+    embedded_events: u64,
     /// The results file to write.
     #[arg(long, default_value = "target/bench-results/e2e.json")]
     out: PathBuf,
@@ -164,7 +168,10 @@ fn main() -> anyhow::Result<()> {
                 work,
                 seed: a.seed,
             };
-            let runs = e2e::throughput(&settings, &mut progress)?;
+            let mut runs = e2e::throughput(&settings, &mut progress)?;
+            if a.embedded_events > 0 {
+                runs.extend(e2e::embedded(&settings, a.embedded_events, &mut progress)?);
+            }
             if let Some(dir) = a.out.parent() {
                 std::fs::create_dir_all(dir)?;
             }

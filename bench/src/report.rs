@@ -111,7 +111,8 @@ struct Target {
 
 /// Writes the report.
 pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
-    let runs: Vec<Run> = read_json(&args.results.join("e2e.json")).map(serde_json::from_value).transpose()?.unwrap_or_default();
+    let all_runs: Vec<Run> = read_json(&args.results.join("e2e.json")).map(serde_json::from_value).transpose()?.unwrap_or_default();
+    let (runs, embedded): (Vec<Run>, Vec<Run>) = all_runs.iter().cloned().partition(|r| r.broker == "tansu");
     let latency = read_json(&args.results.join("latency.json"));
     let scaling = read_json(&args.results.join("scaling.json"));
     let engine = read_json(&args.results.join("engine.json"));
@@ -162,8 +163,33 @@ pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(e) = &engine {
-        writeln!(md, "## Engine: instantiation and loading\n")?;
-        writeln!(md, "```json\n{}\n```\n", serde_json::to_string_pretty(e)?)?;
+        writeln!(md, "## Engine: interleaved ratios, instantiation and loading\n")?;
+        writeln!(md, "Component over native per batch size, measured in alternating rounds of about 10 ms (criterion cannot interleave), median with the 10th–90th percentile of the rounds:\n")?;
+        writeln!(md, "| plugin | batch | component ns/event | native ns/event | × native | p10–p90 |")?;
+        writeln!(md, "| --- | ---: | ---: | ---: | ---: | --- |")?;
+        for (group, sizes) in e["interleaved_component_over_native"].as_object().into_iter().flatten() {
+            let mut sizes: Vec<_> = sizes.as_object().into_iter().flatten().collect();
+            sizes.sort_by_key(|(k, _)| k.parse::<u64>().unwrap_or(0));
+            for (size, r) in sizes {
+                let f = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+                writeln!(md, "| {group} | {size} | {:.0} | {:.0} | {:.2} | {:.2}–{:.2} |", f("component_ns_per_event"), f("native_ns_per_event"), f("ratio"), f("ratio_p10"), f("ratio_p90"))?;
+            }
+        }
+        let ns = |k: &str, q: &str| e[k][q].as_f64().map(fmt_ns).unwrap_or_default();
+        writeln!(md, "\n| measure | p50 | p90 | p99 | p99.9 |")?;
+        writeln!(md, "| --- | ---: | ---: | ---: | ---: |")?;
+        for (label, k) in [("instantiate order-summary (`Instance::new`)", "instantiate_ns"), ("instantiate no-op", "instantiate_noop_ns")] {
+            writeln!(md, "| {label} | {} | {} | {} | {} |", ns(k, "p50"), ns(k, "p90"), ns(k, "p99"), ns(k, "p999"))?;
+        }
+        let ms = |k: &str| e[k].as_f64().map(|v| format!("{v:.1} ms")).unwrap_or_default();
+        writeln!(
+            md,
+            "\nLoading order-summary ({} KB of Wasm): compiling {}, compiling into a cold cache {}, from the warm cache {}.\n",
+            e["plugin_bytes"].as_u64().unwrap_or(0) / 1000,
+            ms("compile_ms"),
+            ms("load_cold_cache_ms"),
+            ms("load_cached_ms")
+        )?;
         if let Some(p50) = e["instantiate_ns"]["p50"].as_f64() {
             targets.push(Target { name: "instantiation p50".into(), goal: "≤ 6 µs".into(), measured: Some(p50), unit: "ns", met: Some(p50 <= 6_000.0) });
         }
@@ -227,6 +253,20 @@ pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
         }
         std::fs::create_dir_all(&args.assets)?;
         std::fs::write(args.assets.join("throughput.svg"), bar_chart("End-to-end throughput on tansu (events/s, median)", &medians))?;
+    }
+
+    if !embedded.is_empty() {
+        let (m, lo, hi) = spread(&mut embedded.iter().map(|r| r.events_per_sec).collect::<Vec<_>>());
+        writeln!(md, "## weir on its embedded broker\n")?;
+        writeln!(
+            md,
+            "`weir run --input` streams {} seeded events into the in-process broker (librdkafka's mock cluster) while the pipeline drains them into SQLite; the mock cluster keeps only about 5 MiB per partition, hence the small load, and the producer shares the process. {} runs: median {} events/s (range {}–{}), read model checked.\n",
+            embedded[0].events,
+            embedded.len(),
+            fmt_rate(m),
+            fmt_rate(lo),
+            fmt_rate(hi)
+        )?;
     }
 
     if let Some(l) = &latency {
@@ -338,7 +378,7 @@ pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
         "settings": args.setting,
         "engine_criterion": criterion.iter().map(|c| json!({"group": c.group, "function": c.function, "parameter": c.parameter, "median_ns": c.median_ns, "elements": c.elements})).collect::<Vec<_>>(),
         "engine": engine,
-        "e2e": runs,
+        "e2e": all_runs,
         "latency": latency,
         "scaling": scaling,
         "targets": targets.iter().map(|t| json!({"name": t.name, "goal": t.goal, "measured": t.measured, "unit": t.unit, "met": t.met})).collect::<Vec<_>>(),

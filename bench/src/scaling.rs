@@ -52,7 +52,7 @@ pub fn run(args: &ScalingArgs, root: PathBuf, work: PathBuf, progress: &mut dyn 
     let mut rows = Vec::new();
     for size in [0usize, 1024, 4096, 16_384, 65_536] {
         let events = (budget / size.max(420) as u64).min(base.events);
-        let s = Settings { events, payload_bytes: size, ..clone_settings(&base) };
+        let s = Settings { events, payload_bytes: size, ..base.clone() };
         progress(&format!("payload {} B: {events} events", if size == 0 { "seed".into() } else { size.to_string() }));
         let run = e2e::throughput(&s, &mut |_| {})?.remove(0);
         progress(&format!("  {:.0} events/s, {:.1} MB/s", run.events_per_sec, run.events_per_sec * run.payload_bytes as f64 / 1e6));
@@ -69,7 +69,7 @@ pub fn run(args: &ScalingArgs, root: PathBuf, work: PathBuf, progress: &mut dyn 
     // with one writer at a time; two processes would only queue on its lock).
     let mut rows = Vec::new();
     for (partitions, processes) in [(1, 1), (3, 1), (3, 2)] {
-        let s = Settings { partitions, ..clone_settings(&base) };
+        let s = Settings { partitions, ..base.clone() };
         progress(&format!("{partitions} partition(s), {processes} process(es), PostgreSQL"));
         let (report, rss) = group_run(&s, processes)?;
         progress(&format!("  {:.0} events/s", report.rate()));
@@ -106,22 +106,6 @@ pub fn run(args: &ScalingArgs, root: PathBuf, work: PathBuf, progress: &mut dyn 
     std::fs::write(&args.out, serde_json::to_string_pretty(&result)?)?;
     progress(&format!("wrote {}", args.out.display()));
     Ok(())
-}
-
-fn clone_settings(s: &Settings) -> Settings {
-    Settings {
-        brokers: s.brokers.clone(),
-        postgres: s.postgres.clone(),
-        events: s.events,
-        reps: s.reps,
-        partitions: s.partitions,
-        payload_bytes: s.payload_bytes,
-        consumers: s.consumers.clone(),
-        sinks: s.sinks.clone(),
-        root: s.root.clone(),
-        work: s.work.clone(),
-        seed: s.seed,
-    }
 }
 
 fn fresh_topic(s: &Settings, what: &str, events: u64) -> anyhow::Result<(String, crate::events::Expected)> {

@@ -2,7 +2,7 @@
 //! `event_processing_duration_seconds`. Label values stay bounded: event types beyond
 //! [`MAX_EVENT_TYPES`] per pipeline are counted as `(other)`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, Mutex};
 
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
@@ -57,7 +57,7 @@ pub struct Metrics {
     pub dead_letters: IntCounterVec,
     /// `pipeline_up{pipeline}`: 1 while the pipeline consumes normally.
     pub up: IntGaugeVec,
-    seen_types: Mutex<HashSet<(String, String)>>,
+    seen_types: Mutex<HashMap<String, HashSet<String>>>,
 }
 
 /// The process's metrics.
@@ -126,12 +126,13 @@ impl Metrics {
 
     fn type_label<'t>(&self, pipeline: &str, event_type: &'t str) -> &'t str {
         let mut seen = self.seen_types.lock().expect("lock");
-        let key = (pipeline.to_owned(), event_type.to_owned());
-        if seen.contains(&key) {
+        // Looked up without allocating: this runs for every batch.
+        if seen.get(pipeline).is_some_and(|types| types.contains(event_type)) {
             return event_type;
         }
-        if seen.iter().filter(|(p, _)| p == pipeline).count() < MAX_EVENT_TYPES {
-            seen.insert(key);
+        let types = seen.entry(pipeline.to_owned()).or_default();
+        if types.len() < MAX_EVENT_TYPES {
+            types.insert(event_type.to_owned());
             return event_type;
         }
         "(other)"
