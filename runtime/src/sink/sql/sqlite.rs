@@ -147,18 +147,31 @@ impl ReadStore for Sqlite {
                 return Err(OffsetConflict { topic: o.topic.clone(), partition: o.partition }.into());
             }
         }
+        // Statements looked up once per batch and table, not per row (the cache hashes
+        // the whole statement text).
+        let mut upserts: Vec<Option<rusqlite::CachedStatement<'_>>> = (0..self.tables.len()).map(|_| None).collect();
+        let mut deletes: Vec<Option<rusqlite::CachedStatement<'_>>> = (0..self.tables.len()).map(|_| None).collect();
         for (table, change) in changes {
-            let s = &self.tables[*table as usize];
+            let t = *table as usize;
+            let s = &self.tables[t];
             match change {
                 Change::Upsert(values) => {
-                    tx.prepare_cached(&s.upsert)?.execute(params_from_iter(values.iter().map(Param)))?;
+                    let stmt = match &mut upserts[t] {
+                        Some(stmt) => stmt,
+                        slot => slot.insert(tx.prepare_cached(&s.upsert)?),
+                    };
+                    stmt.execute(params_from_iter(values.iter().map(Param)))?;
                 }
                 Change::Delete(values) => {
-                    let key = s.key_positions.iter().map(|&k| Param(&values[k]));
-                    tx.prepare_cached(&s.delete)?.execute(params_from_iter(key))?;
+                    let stmt = match &mut deletes[t] {
+                        Some(stmt) => stmt,
+                        slot => slot.insert(tx.prepare_cached(&s.delete)?),
+                    };
+                    stmt.execute(params_from_iter(s.key_positions.iter().map(|&k| Param(&values[k]))))?;
                 }
             }
         }
+        drop((upserts, deletes));
         tx.commit().context("committing to SQLite")?;
         Ok(())
     }

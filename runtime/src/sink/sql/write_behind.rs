@@ -58,8 +58,8 @@ pub enum Command {
     Write {
         /// Submission number.
         seq: u64,
-        /// The rows.
-        changes: Vec<(u16, Change)>,
+        /// The rows (shared with the cache, not copied).
+        changes: Batch,
         /// The offsets, moved in the same transaction.
         advances: Vec<OffsetAdvance>,
     },
@@ -67,18 +67,33 @@ pub enum Command {
     Reset,
 }
 
-/// One cached row: its values (`None`: deleted) and the batch that wrote it.
+/// A batch's final changes, shared by the writer and the cache.
+pub type Batch = Arc<Vec<(u16, Change)>>;
+
+/// One cached row: the batch that wrote it last and its position there.
 struct Entry {
-    values: Option<Vec<Value>>,
     seq: u64,
+    batch: Batch,
+    index: usize,
+}
+
+impl Entry {
+    /// The row's values; `None`: deleted.
+    fn values(&self) -> Option<Vec<Value>> {
+        match &self.batch[self.index].1 {
+            Change::Upsert(v) => Some(v.clone()),
+            Change::Delete(_) => None,
+        }
+    }
 }
 
 /// Rows this pipeline wrote, by [`cache_key`].
 #[derive(Default)]
 pub struct RowCache {
-    rows: HashMap<Vec<u8>, Entry>,
-    /// Committed rows in commit order, for eviction: (key, batch).
-    committed: VecDeque<(Vec<u8>, u64)>,
+    rows: HashMap<Vec<u8>, Entry, foldhash::fast::RandomState>,
+    /// Committed batches in commit order, for eviction, and how many rows they hold.
+    committed: VecDeque<(u64, Batch)>,
+    committed_rows: usize,
 }
 
 /// Into `out`: the table number, then the key values as [`encode_key`] writes them
@@ -94,6 +109,26 @@ impl RowCache {
     fn clear(&mut self) {
         self.rows.clear();
         self.committed.clear();
+        self.committed_rows = 0;
+    }
+
+    /// Keeps a committed batch's rows; forgets the oldest committed rows beyond
+    /// [`CACHED_ROWS`] (unless a later batch wrote them again).
+    fn committed(&mut self, seq: u64, batch: Batch, key_positions: &[Vec<usize>]) {
+        self.committed_rows += batch.len();
+        self.committed.push_back((seq, batch));
+        let (mut key, mut scratch) = (Vec::new(), Vec::new());
+        while self.committed_rows > CACHED_ROWS {
+            let Some((old, batch)) = self.committed.pop_front() else { break };
+            self.committed_rows -= batch.len();
+            for (table, change) in batch.iter() {
+                let (Change::Upsert(values) | Change::Delete(values)) = change;
+                cache_key(&mut key, &mut scratch, *table, key_positions[*table as usize].iter().map(|&k| &values[k]));
+                if self.rows.get(key.as_slice()).is_some_and(|e| e.seq == old) {
+                    self.rows.remove(key.as_slice());
+                }
+            }
+        }
     }
 }
 
@@ -103,8 +138,8 @@ pub struct WriteBehind {
     done: Receiver<(u64, Done)>,
     cache: Arc<Mutex<RowCache>>,
     key_positions: Vec<Vec<usize>>,
-    /// Batches submitted and not reported yet, with their keys, oldest first.
-    pending: VecDeque<(u64, Vec<Vec<u8>>)>,
+    /// Batches submitted and not reported yet, oldest first.
+    pending: VecDeque<(u64, Batch)>,
     next_seq: u64,
 }
 
@@ -171,22 +206,25 @@ impl WriteBehind {
     pub fn submit(&mut self, changes: Vec<(u16, Change)>, advances: Vec<OffsetAdvance>) -> anyhow::Result<()> {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let mut keys = Vec::with_capacity(changes.len());
+        let batch: Batch = Arc::new(changes);
         {
             let mut cache = self.cache.lock().expect("lock");
             let (mut key, mut scratch) = (Vec::new(), Vec::new());
-            for (table, change) in &changes {
-                let (values, kept) = match change {
-                    Change::Upsert(v) => (v, Some(v.clone())),
-                    Change::Delete(v) => (v, None),
-                };
+            for (index, (table, change)) in batch.iter().enumerate() {
+                let (Change::Upsert(values) | Change::Delete(values)) = change;
                 cache_key(&mut key, &mut scratch, *table, self.key_positions[*table as usize].iter().map(|&k| &values[k]));
-                cache.rows.insert(key.clone(), Entry { values: kept, seq });
-                keys.push(key.clone());
+                let entry = Entry { seq, batch: batch.clone(), index };
+                // A row written again keeps its key's allocation.
+                match cache.rows.get_mut(key.as_slice()) {
+                    Some(e) => *e = entry,
+                    None => {
+                        cache.rows.insert(key.clone(), entry);
+                    }
+                }
             }
         }
-        self.pending.push_back((seq, keys));
-        self.commands.send(Command::Write { seq, changes, advances }).map_err(|_| anyhow::anyhow!("the read-model writer stopped"))
+        self.pending.push_back((seq, batch.clone()));
+        self.commands.send(Command::Write { seq, changes: batch, advances }).map_err(|_| anyhow::anyhow!("the read-model writer stopped"))
     }
 
     /// What the writer finished: without waiting, or (`wait`) everything submitted.
@@ -202,19 +240,10 @@ impl WriteBehind {
                     Err(TryRecvError::Disconnected) => anyhow::bail!("the read-model writer stopped"),
                 }
             };
-            let (expected, keys) = self.pending.pop_front().expect("pending");
+            let (expected, batch) = self.pending.pop_front().expect("pending");
             debug_assert_eq!(seq, expected, "the writer reports in order");
             if matches!(done.outcome, Outcome::Committed) {
-                let mut cache = self.cache.lock().expect("lock");
-                for key in keys {
-                    cache.committed.push_back((key, seq));
-                }
-                while cache.committed.len() > CACHED_ROWS {
-                    let (key, seq) = cache.committed.pop_front().expect("not empty");
-                    if cache.rows.get(&key).is_some_and(|e| e.seq == seq) {
-                        cache.rows.remove(&key);
-                    }
-                }
+                self.cache.lock().expect("lock").committed(seq, batch, &self.key_positions);
             }
             finished.push(done);
         }
@@ -242,7 +271,7 @@ impl ReadStore for CachedReader {
     fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>> {
         cache_key(&mut self.key, &mut self.scratch, table as u16, key.iter());
         if let Some(e) = self.cache.lock().expect("lock").rows.get(self.key.as_slice()) {
-            return Ok(e.values.clone());
+            return Ok(e.values());
         }
         self.store.get(table, key)
     }
