@@ -76,7 +76,7 @@ $bench report --results "$results" --criterion target/criterion --markdown "$mar
   --setting "date: $(date -u +%Y-%m-%dT%H:%MZ); mode: $mode" \
   --setting "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr); load average at the start: $load_at_start" \
   --setting "versions: $(rustc --version); weir $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'); wasmtime $wasmtime_version; tansu $TANSU_VERSION (memory storage); $(psql "$postgres" -qtAc 'SHOW server_version' | sed 's/^/PostgreSQL /'); Python $py_versions; Node $(node --version), kafkajs $kafkajs_version" \
-  --setting "client settings, for weir and every baseline: fetch.wait.max.ms=10, fetch.queue.backoff.ms=10 (kafkajs maxWaitTimeInMs=10); batches of up to 1,000 records or 20 ms; one database transaction per batch, offsets committed after it; SQLite in WAL mode with synchronous=NORMAL. kafkajs's eachBatch batches hold 5,000-11,000 records on tansu (it ignores maxBytesPerPartition), which favours Node"
+  --setting "client settings, for weir and every baseline: fetch.wait.max.ms=10, fetch.queue.backoff.ms=10 (kafkajs maxWaitTimeInMs=10); batches of up to 1,000 records or 20 ms; one database transaction per batch, offsets committed after it; SQLite in WAL mode with synchronous=NORMAL. kafkajs's eachBatch batches hold 5,000-11,000 records on tansu (it ignores maxBytesPerPartition); the Node baseline applies them 1,000 at a time"
 if ! $quick && [ -x scripts/bench-instructions.sh ]; then
   echo "==> instruction counts against bench/instructions.json"
   scripts/bench-instructions.sh --check
