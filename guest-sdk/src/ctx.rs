@@ -83,11 +83,12 @@ impl<'b> Ctx<'b> {
         Ctx { backend, input, origin }
     }
 
+    #[inline]
     fn table(&self, name: &str) -> Result<(u16, &TableSchema), Error> {
         let tables = &self.backend.schema().tables;
         tables
             .iter()
-            .position(|t| t.name == name)
+            .position(|t| crate::same(&t.name, name))
             .map(|i| (i as u16, &tables[i]))
             .ok_or_else(|| {
                 let declared: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
@@ -110,11 +111,11 @@ impl<'b> Ctx<'b> {
                 key.len()
             )));
         }
-        let columns = schema.columns.clone();
-        Ok(self
-            .backend
-            .get(number, key)
-            .map(|values| Row::from_positional(table, &columns, values)))
+        let Some(values) = self.backend.get(number, key) else {
+            return Ok(None);
+        };
+        let columns = &self.backend.schema().tables[number as usize].columns;
+        Ok(Some(Row::from_positional(table, columns, values)))
     }
 
     /// Inserts `row`, or replaces the row with the same primary key. Columns not set are NULL.

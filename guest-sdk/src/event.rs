@@ -1,17 +1,18 @@
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 /// One input event: the seed envelope's fields, borrowed from the batch.
 ///
 /// `data` is the envelope's `data` object as raw JSON: parse it into your own type with
 /// [`Event::data`], or read it as bytes with [`Event::data_raw`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Event<'a> {
     pub(crate) event_type: &'a str,
-    pub(crate) id: Option<&'a str>,
+    // Text fields the host sends are checked as UTF-8 when read, not for every event.
+    pub(crate) id: Option<&'a [u8]>,
     pub(crate) timestamp_ms: i64,
     pub(crate) version: u32,
-    pub(crate) aggregate_id: Option<&'a str>,
-    pub(crate) correlation_id: Option<&'a str>,
+    pub(crate) aggregate_id: Option<&'a [u8]>,
+    pub(crate) correlation_id: Option<&'a [u8]>,
     pub(crate) key: Option<&'a [u8]>,
     pub(crate) data: &'a [u8],
     pub(crate) origin: u32,
@@ -31,7 +32,17 @@ impl<'a> Event<'a> {
         data: &'a [u8],
         origin: u32,
     ) -> Self {
-        Event { event_type, id, timestamp_ms, version, aggregate_id, correlation_id, key, data, origin }
+        Event {
+            event_type,
+            id: id.map(str::as_bytes),
+            timestamp_ms,
+            version,
+            aggregate_id: aggregate_id.map(str::as_bytes),
+            correlation_id: correlation_id.map(str::as_bytes),
+            key,
+            data,
+            origin,
+        }
     }
 
     /// The envelope's `eventType`.
@@ -41,7 +52,7 @@ impl<'a> Event<'a> {
 
     /// The envelope's `eventId`.
     pub fn id(&self) -> Option<&'a str> {
-        self.id
+        self.id.map(text)
     }
 
     /// The envelope's `timestamp`, in milliseconds since the Unix epoch (0 when absent).
@@ -61,12 +72,12 @@ impl<'a> Event<'a> {
 
     /// The envelope's `aggregateId`.
     pub fn aggregate_id(&self) -> Option<&'a str> {
-        self.aggregate_id
+        self.aggregate_id.map(text)
     }
 
     /// The envelope's `correlationId`.
     pub fn correlation_id(&self) -> Option<&'a str> {
-        self.correlation_id
+        self.correlation_id.map(text)
     }
 
     /// The Kafka record key.
@@ -79,15 +90,42 @@ impl<'a> Event<'a> {
         self.data
     }
 
-    /// The envelope's `data`, parsed into `T`.
-    pub fn data<T: DeserializeOwned>(&self) -> Result<T, crate::Error> {
-        Ok(serde_json::from_slice(self.data)?)
+    /// The envelope's `data`, parsed into `T`. `T` may borrow from the event (`&str`,
+    /// `Cow<str>` with `#[serde(borrow)]`, `&RawValue`), which saves a copy per field.
+    pub fn data<T: Deserialize<'a>>(&self) -> Result<T, crate::Error> {
+        // Checked as UTF-8 once here, the parser need not check each string it borrows
+        // (the same result as parsing the bytes, which is what happens when the check fails).
+        Ok(match std::str::from_utf8(self.data) {
+            Ok(text) => serde_json::from_str(text)?,
+            Err(_) => serde_json::from_slice(self.data)?,
+        })
     }
 
     /// The handle the host uses to find this event's Kafka metadata.
     pub fn origin(&self) -> u32 {
         self.origin
     }
+}
+
+impl std::fmt::Debug for Event<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("event_type", &self.event_type)
+            .field("id", &self.id.map(String::from_utf8_lossy))
+            .field("timestamp_ms", &self.timestamp_ms)
+            .field("version", &self.version)
+            .field("aggregate_id", &self.aggregate_id.map(String::from_utf8_lossy))
+            .field("correlation_id", &self.correlation_id.map(String::from_utf8_lossy))
+            .field("key", &self.key)
+            .field("data", &self.data)
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+/// A text field of the batch: the host sends the envelope's text as UTF-8.
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).expect("host sends UTF-8")
 }
 
 /// Formats milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic
@@ -108,12 +146,26 @@ pub(crate) fn rfc3339_from_ms(ms: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{millis:03}Z");
+    }
+    // Called once per event by many projections: digits by hand, not `format!`.
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let mut two = |at: usize, v: i64| {
+        out[at] = b'0' + (v / 10) as u8;
+        out[at + 1] = b'0' + (v % 10) as u8;
+    };
+    two(0, y / 100);
+    two(2, y % 100);
+    two(5, m);
+    two(8, d);
+    two(11, hh);
+    two(14, mm);
+    two(17, ss);
+    two(20, millis / 10);
+    out[22] = b'0' + (millis % 10) as u8;
+    String::from_utf8(out.to_vec()).expect("ASCII digits")
 }
 
 #[cfg(test)]
@@ -125,5 +177,9 @@ mod tests {
         assert_eq!(rfc3339_from_ms(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339_from_ms(1_774_864_800_123), "2026-03-30T10:00:00.123Z");
         assert_eq!(rfc3339_from_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339_from_ms(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_from_ms(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_from_ms(253_402_300_800_000), "10000-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_from_ms(-62_167_219_200_001), "-001-12-31T23:59:59.999Z");
     }
 }

@@ -12,6 +12,8 @@ pub mod bindings {
         path: "wit",
         pub_export_macro: true,
         default_bindings_module: "::weir_sdk::__private::bindings",
+        // The SDK's `Value` has the WIT variant's shape: rows cross without a conversion.
+        with: { "weir:plugin/types@0.1.0/value": crate::Value },
     });
 }
 
@@ -30,33 +32,13 @@ fn schema() -> &'static Schema {
     })
 }
 
+/// A table the pipeline declares, by name.
+#[inline]
+pub(crate) fn declared_table(table: &str) -> Option<&'static TableSchema> {
+    schema().tables.iter().find(|t| crate::same(&t.name, table)).filter(|t| t.columns.len() <= 64)
+}
+
 struct HostBackend;
-
-fn to_wit(v: Value) -> types::Value {
-    match v {
-        Value::Null => types::Value::Null,
-        Value::Boolean(b) => types::Value::Boolean(b),
-        Value::Integer(i) => types::Value::Integer(i),
-        Value::Float(f) => types::Value::Float(f),
-        Value::Text(s) => types::Value::Text(s),
-        Value::Json(j) => types::Value::Json(j),
-    }
-}
-
-fn from_wit(v: types::Value) -> Value {
-    match v {
-        types::Value::Null => Value::Null,
-        types::Value::Boolean(b) => Value::Boolean(b),
-        types::Value::Integer(i) => Value::Integer(i),
-        types::Value::Float(f) => Value::Float(f),
-        types::Value::Text(s) => Value::Text(s),
-        types::Value::Json(j) => Value::Json(j),
-    }
-}
-
-fn wit_row(table: u16, values: Vec<Value>) -> types::Row {
-    types::Row { table, values: values.into_iter().map(to_wit).collect() }
-}
 
 impl Backend for HostBackend {
     fn schema(&self) -> &Schema {
@@ -64,16 +46,20 @@ impl Backend for HostBackend {
     }
 
     fn get(&mut self, table: u16, key: Vec<Value>) -> Option<Vec<Value>> {
-        let key: Vec<types::Value> = key.into_iter().map(to_wit).collect();
-        read_model::get(table, &key).map(|row| row.values.into_iter().map(from_wit).collect())
+        read_model::get(table, &key).map(|row| row.values)
     }
 
     fn upsert(&mut self, input: u32, table: u16, values: Vec<Value>) {
-        read_model::upsert(input, &wit_row(table, values));
+        let row = types::Row { table, values };
+        read_model::upsert(input, &row);
+        // The storage, back for the next row.
+        crate::row::recycle(row.values);
     }
 
     fn delete(&mut self, input: u32, table: u16, values: Vec<Value>) {
-        read_model::delete(input, &wit_row(table, values));
+        let row = types::Row { table, values };
+        read_model::delete(input, &row);
+        crate::row::recycle(row.values);
     }
 
     fn emit(&mut self, input: u32, topic: u16, key: Option<Vec<u8>>, event_type: String, data: Vec<u8>) {
@@ -93,19 +79,16 @@ impl Backend for HostBackend {
 const ROW: usize = 64;
 const ABSENT: u32 = u32::MAX;
 
+#[inline]
 fn u32_at(row: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(row[at..at + 4].try_into().expect("4 bytes"))
 }
 
+#[inline]
 fn span<'a>(bytes: &'a [u8], row: &[u8], at: usize) -> Option<&'a [u8]> {
     let start = u32_at(row, at);
     let len = u32_at(row, at + 4);
     (len != ABSENT).then(|| &bytes[start as usize..(start + len) as usize])
-}
-
-fn text<'a>(bytes: &'a [u8], row: &[u8], at: usize) -> Option<&'a str> {
-    // The host validated the envelope as UTF-8 JSON before packing it.
-    span(bytes, row, at).map(|s| std::str::from_utf8(s).expect("host sends UTF-8"))
 }
 
 /// Calls `handler` once per event of the batch, in order, and collects the failures.
@@ -120,11 +103,12 @@ pub fn run_batch(
         let event_type = u16::from_le_bytes([row[20], row[21]]);
         let event = Event {
             event_type: &batch.event_types[event_type as usize],
-            id: text(bytes, row, 0),
+            // Text is checked as UTF-8 when the handler reads it (`Event::id` and so on).
+            id: span(bytes, row, 0),
             timestamp_ms: i64::from_le_bytes(row[8..16].try_into().expect("8 bytes")),
             version: u32_at(row, 16),
-            aggregate_id: text(bytes, row, 24),
-            correlation_id: text(bytes, row, 32),
+            aggregate_id: span(bytes, row, 24),
+            correlation_id: span(bytes, row, 32),
             key: span(bytes, row, 40),
             data: span(bytes, row, 48).unwrap_or(b"null"),
             origin: u32_at(row, 56),

@@ -230,11 +230,11 @@ impl TestEvent {
     fn as_event(&self, origin: u32) -> Event<'_> {
         Event {
             event_type: &self.event_type,
-            id: self.id.as_deref(),
+            id: self.id.as_deref().map(str::as_bytes),
             timestamp_ms: self.timestamp_ms,
             version: self.version,
-            aggregate_id: self.aggregate_id.as_deref(),
-            correlation_id: self.correlation_id.as_deref(),
+            aggregate_id: self.aggregate_id.as_deref().map(str::as_bytes),
+            correlation_id: self.correlation_id.as_deref().map(str::as_bytes),
             key: self.key.as_deref(),
             data: &self.data,
             origin,

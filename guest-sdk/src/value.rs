@@ -56,56 +56,73 @@ impl Value {
 }
 
 impl From<bool> for Value {
+    #[inline]
     fn from(v: bool) -> Self {
         Value::Boolean(v)
     }
 }
 impl From<i64> for Value {
+    #[inline]
     fn from(v: i64) -> Self {
         Value::Integer(v)
     }
 }
 impl From<i32> for Value {
+    #[inline]
     fn from(v: i32) -> Self {
         Value::Integer(v.into())
     }
 }
 impl From<u32> for Value {
+    #[inline]
     fn from(v: u32) -> Self {
         Value::Integer(v.into())
     }
 }
 impl From<usize> for Value {
+    #[inline]
     fn from(v: usize) -> Self {
         Value::Integer(v as i64)
     }
 }
 impl From<f64> for Value {
+    #[inline]
     fn from(v: f64) -> Self {
         Value::Float(v)
     }
 }
 impl From<String> for Value {
+    #[inline]
     fn from(v: String) -> Self {
         Value::Text(v)
     }
 }
 impl From<&str> for Value {
+    #[inline]
     fn from(v: &str) -> Self {
         Value::Text(v.to_owned())
     }
 }
+impl From<std::borrow::Cow<'_, str>> for Value {
+    #[inline]
+    fn from(v: std::borrow::Cow<'_, str>) -> Self {
+        Value::Text(v.into_owned())
+    }
+}
 impl From<&String> for Value {
+    #[inline]
     fn from(v: &String) -> Self {
         Value::Text(v.clone())
     }
 }
 impl From<&serde_json::value::RawValue> for Value {
+    #[inline]
     fn from(v: &serde_json::value::RawValue) -> Self {
         Value::Json(v.get().as_bytes().to_vec())
     }
 }
 impl<T: Into<Value>> From<Option<T>> for Value {
+    #[inline]
     fn from(v: Option<T>) -> Self {
         v.map_or(Value::Null, Into::into)
     }

@@ -1,16 +1,25 @@
 //! The seeds' CQRS read model: `OrderPlaced` (or `OrderCreated`) inserts a row into
 //! `order_summaries` with status `pending`; `OrderShipped` sets `shipped` and `shipped_at`.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use weir_sdk::{projection, Ctx, Error, Event, Row};
+
+/// A JSON string, borrowed from the event unless it has escapes. (serde borrows a `Cow`
+/// only when told to, and not through an `Option` by itself: hence the newtype.)
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// The fields of `OrderPlaced` this projection reads. Both seed shapes are accepted:
 /// `total` (OrderPlaced) and `totalAmount` (OrderCreated).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct OrderPlaced {
-    order_id: String,
-    user_id: Option<String>,
+struct OrderPlaced<'a> {
+    #[serde(borrow)]
+    order_id: Text<'a>,
+    #[serde(borrow)]
+    user_id: Option<Text<'a>>,
     #[serde(default)]
     items: Vec<serde::de::IgnoredAny>,
     #[serde(alias = "totalAmount")]
@@ -19,8 +28,9 @@ struct OrderPlaced {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct OrderShipped {
-    order_id: String,
+struct OrderShipped<'a> {
+    #[serde(borrow)]
+    order_id: Text<'a>,
 }
 
 /// Projects one order event into `order_summaries`.
@@ -31,8 +41,8 @@ pub fn handle(event: &Event, ctx: &mut Ctx) -> Result<(), Error> {
             let order: OrderPlaced = event.data()?;
             ctx.upsert(
                 Row::new("order_summaries")
-                    .set("id", order.order_id)
-                    .set("user_id", order.user_id)
+                    .set("id", order.order_id.0)
+                    .set("user_id", order.user_id.map(|u| u.0))
                     .set("status", "pending")
                     .set("total", order.total)
                     .set("item_count", order.items.len())
@@ -41,8 +51,9 @@ pub fn handle(event: &Event, ctx: &mut Ctx) -> Result<(), Error> {
         }
         "OrderShipped" => {
             let shipped: OrderShipped = event.data()?;
-            let Some(row) = ctx.get("order_summaries", shipped.order_id.as_str())? else {
-                return Err(Error::new(format!("OrderShipped for unknown order {}", shipped.order_id)));
+            let order_id = &*shipped.order_id.0;
+            let Some(row) = ctx.get("order_summaries", order_id)? else {
+                return Err(Error::new(format!("OrderShipped for unknown order {order_id}")));
             };
             ctx.upsert(row.set("status", "shipped").set("shipped_at", event.timestamp_rfc3339()))
         }

@@ -79,21 +79,19 @@ impl BatchBuilder {
             }
         };
 
-        let index = &mut self.batch.index;
-        let mut put32 = |v: u32| index.extend_from_slice(&v.to_le_bytes());
-        put32(id.0);
-        put32(id.1);
-        index.extend_from_slice(&decoded.timestamp_ms.to_le_bytes());
-        index.extend_from_slice(&env.version.unwrap_or(1).to_le_bytes());
-        index.extend_from_slice(&(type_index as u16).to_le_bytes());
-        index.extend_from_slice(&0u16.to_le_bytes());
-        for (start, len) in [aggregate, correlation, key, data] {
-            index.extend_from_slice(&start.to_le_bytes());
-            index.extend_from_slice(&len.to_le_bytes());
+        let mut row = [0u8; ROW_BYTES];
+        let mut put = |at: usize, bytes: &[u8]| row[at..at + bytes.len()].copy_from_slice(bytes);
+        put(0, &id.0.to_le_bytes());
+        put(4, &id.1.to_le_bytes());
+        put(8, &decoded.timestamp_ms.to_le_bytes());
+        put(16, &env.version.unwrap_or(1).to_le_bytes());
+        put(20, &(type_index as u16).to_le_bytes());
+        for (at, (start, len)) in [(24, aggregate), (32, correlation), (40, key), (48, data)] {
+            put(at, &start.to_le_bytes());
+            put(at + 4, &len.to_le_bytes());
         }
-        index.extend_from_slice(&origin.to_le_bytes());
-        index.extend_from_slice(&0u32.to_le_bytes());
-        debug_assert_eq!(index.len() % ROW_BYTES, 0);
+        put(56, &origin.to_le_bytes());
+        self.batch.index.extend_from_slice(&row);
     }
 
     /// The packed batch.

@@ -41,6 +41,10 @@ impl Engine {
         // Deadlines: an epoch check costs far less than fuel (DESIGN.md section 3).
         config.epoch_interruption(true);
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        // `WEIR_WASM_PROFILER=perfmap` names plugin code for `perf record` (/tmp/perf-PID.map).
+        if std::env::var_os("WEIR_WASM_PROFILER").is_some_and(|p| p == "perfmap") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let inner = wt(wasmtime::Engine::new(&config)).context("creating the wasmtime engine")?;
 
         let mut linker = Linker::new(&inner);

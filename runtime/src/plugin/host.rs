@@ -8,7 +8,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::weir::plugin::{context, read_model, topics, types};
-use super::overlay::{Change, Overlay, key_bytes};
+use super::overlay::{Change, Overlay, encode_key};
 use super::Value;
 use crate::sink::sql::ReadStore;
 
@@ -108,6 +108,8 @@ pub struct HostState {
     pub origins: Vec<Origin>,
     /// Maps the positions the plugin sees to positions in the full batch.
     pub positions: Vec<u32>,
+    /// Reused for the encoded key of each `get` and write.
+    key: Vec<u8>,
 }
 
 impl HostState {
@@ -126,6 +128,7 @@ impl HostState {
             host_error: None,
             origins: Vec::new(),
             positions: Vec::new(),
+            key: Vec::with_capacity(64),
         }
     }
 
@@ -133,12 +136,14 @@ impl HostState {
         self.positions.get(input as usize).copied().unwrap_or(input)
     }
 
-    /// Checks a row from the plugin; on a problem, rejects its input and returns `None`.
-    fn checked_row(&mut self, input: u32, row: types::Row) -> Option<(u16, Vec<u8>, Vec<Value>)> {
+    /// Checks a row from the plugin and records it in the overlay; on a problem, rejects
+    /// its input instead.
+    fn write(&mut self, input: u32, row: types::Row, change: fn(Vec<Value>) -> Change) {
+        let position = self.position(input);
         let Some(table) = self.schema.tables.get(row.table as usize) else {
             let message = format!("plugin wrote to table #{} but the pipeline declares {}", row.table, self.schema.tables.len());
-            self.rejected.push((self.position(input), message));
-            return None;
+            self.rejected.push((position, message));
+            return;
         };
         if row.values.len() != table.columns.len() {
             let message = format!(
@@ -147,16 +152,16 @@ impl HostState {
                 table.name,
                 table.columns.len()
             );
-            self.rejected.push((self.position(input), message));
-            return None;
+            self.rejected.push((position, message));
+            return;
         }
         if let Some(&k) = table.key_positions.iter().find(|&&k| matches!(row.values[k], Value::Null)) {
             let message = format!("plugin wrote a row to `{}` with NULL key column `{}`", table.name, table.columns[k]);
-            self.rejected.push((self.position(input), message));
-            return None;
+            self.rejected.push((position, message));
+            return;
         }
-        let key = key_bytes(table.key_positions.iter().map(|&k| &row.values[k]));
-        Some((row.table, key, row.values))
+        encode_key(&mut self.key, table.key_positions.iter().map(|&k| &row.values[k]));
+        self.overlay.write(position, row.table, &self.key, change(row.values));
     }
 }
 
@@ -176,8 +181,8 @@ impl read_model::Host for HostState {
         if key.len() != schema.key_positions.len() {
             wasmtime::bail!("plugin read `{}` with {} key values; its key has {}", schema.name, key.len(), schema.key_positions.len());
         }
-        let row_key = (table, key_bytes(key.iter()));
-        if let Some(own) = self.overlay.get(&row_key) {
+        encode_key(&mut self.key, key.iter());
+        if let Some(own) = self.overlay.get(table, &self.key) {
             return Ok(own.map(|values| types::Row { table, values: values.clone() }));
         }
         let Some(store) = self.store.as_mut() else {
@@ -194,18 +199,12 @@ impl read_model::Host for HostState {
     }
 
     fn upsert(&mut self, input: u32, row: types::Row) -> wasmtime::Result<()> {
-        if let Some((table, key, values)) = self.checked_row(input, row) {
-            let position = self.position(input);
-            self.overlay.write(position, (table, key), Change::Upsert(values));
-        }
+        self.write(input, row, Change::Upsert);
         Ok(())
     }
 
     fn delete(&mut self, input: u32, row: types::Row) -> wasmtime::Result<()> {
-        if let Some((table, key, values)) = self.checked_row(input, row) {
-            let position = self.position(input);
-            self.overlay.write(position, (table, key), Change::Delete(values));
-        }
+        self.write(input, row, Change::Delete);
         Ok(())
     }
 }
