@@ -215,9 +215,19 @@ mod scan {
 
     use super::{Envelope, Raw, Text};
 
+    /// Containers open at once beyond which serde_json decides (it has no limit for
+    /// values it skips; this scanner keeps its stack in one `u128`).
+    const MAX_DEPTH: u32 = 127;
+
     pub(super) fn envelope(payload: &[u8]) -> Option<Envelope<'_>> {
-        let text = std::str::from_utf8(payload).ok()?;
-        let mut s = Scanner { b: payload, text, i: 0 };
+        // Records are nearly always ASCII, which is checked a word at a time.
+        let text = if payload.is_ascii() {
+            // SAFETY: ASCII is UTF-8.
+            unsafe { std::str::from_utf8_unchecked(payload) }
+        } else {
+            std::str::from_utf8(payload).ok()?
+        };
+        let b = payload;
         let mut env = Envelope {
             event_id: None,
             event_type: None,
@@ -229,28 +239,35 @@ mod scan {
             data: None,
         };
         let mut seen = 0u8;
-        s.ws();
-        s.eat(b'{')?;
-        s.ws();
-        if s.peek()? == b'}' {
-            s.i += 1;
+        let mut i = ws(b, 0);
+        if b.get(i) != Some(&b'{') {
+            return None;
+        }
+        i = ws(b, i + 1);
+        if b.get(i) == Some(&b'}') {
+            i += 1;
         } else {
             loop {
-                let key = s.string()?;
-                s.ws();
-                s.eat(b':')?;
-                s.ws();
-                let field = match key {
-                    "eventId" => 0,
-                    "eventType" => 1,
-                    "timestamp" => 2,
-                    "version" => 3,
-                    "source" => 4,
-                    "correlationId" => 5,
-                    "aggregateId" => 6,
-                    "data" => 7,
+                if b.get(i) != Some(&b'"') {
+                    return None;
+                }
+                let key_end = string_end(b, i + 1)?;
+                let field = match &b[i + 1..key_end] {
+                    b"eventId" => 0,
+                    b"eventType" => 1,
+                    b"timestamp" => 2,
+                    b"version" => 3,
+                    b"source" => 4,
+                    b"correlationId" => 5,
+                    b"aggregateId" => 6,
+                    b"data" => 7,
                     _ => 8,
                 };
+                i = ws(b, key_end + 1);
+                if b.get(i) != Some(&b':') {
+                    return None;
+                }
+                i = ws(b, i + 1);
                 if field < 8 {
                     // serde rejects a repeated field; let it say so.
                     if seen & (1 << field) != 0 {
@@ -258,14 +275,20 @@ mod scan {
                     }
                     seen |= 1 << field;
                 }
-                let null = s.b[s.i..].starts_with(b"null");
+                let null = b[i..].starts_with(b"null");
                 match field {
                     0 | 1 | 4 | 5 | 6 => {
                         let value = if null {
-                            s.i += 4;
+                            i += 4;
                             None
                         } else {
-                            Some(Text(Cow::Borrowed(s.string()?)))
+                            if b.get(i) != Some(&b'"') {
+                                return None;
+                            }
+                            let end = string_end(b, i + 1)?;
+                            let value = &text[i + 1..end];
+                            i = end + 1;
+                            Some(Text(Cow::Borrowed(value)))
                         };
                         match field {
                             0 => env.event_id = value,
@@ -277,10 +300,13 @@ mod scan {
                     }
                     2 | 7 => {
                         let value = if null {
-                            s.i += 4;
+                            i += 4;
                             None
                         } else {
-                            Some(s.value()?)
+                            let end = value_end(b, i)?;
+                            let value = Raw(&text[i..end]);
+                            i = end;
+                            Some(value)
                         };
                         if field == 2 {
                             env.timestamp = value;
@@ -290,224 +316,202 @@ mod scan {
                     }
                     3 => {
                         env.version = if null {
-                            s.i += 4;
+                            i += 4;
                             None
                         } else {
-                            Some(s.version()?)
+                            let (version, end) = version(b, i)?;
+                            i = end;
+                            Some(version)
                         }
                     }
-                    _ => {
-                        s.value()?;
-                    }
+                    _ => i = value_end(b, i)?,
                 }
-                s.ws();
-                match s.peek()? {
-                    b',' => {
-                        s.i += 1;
-                        s.ws();
-                    }
-                    b'}' => {
-                        s.i += 1;
+                i = ws(b, i);
+                match b.get(i) {
+                    Some(b',') => i = ws(b, i + 1),
+                    Some(b'}') => {
+                        i += 1;
                         break;
                     }
                     _ => return None,
                 }
             }
         }
-        s.ws();
-        (s.i == s.b.len()).then_some(env)
+        (ws(b, i) == b.len()).then_some(env)
     }
 
-    struct Scanner<'a> {
-        b: &'a [u8],
-        text: &'a str,
-        i: usize,
+    /// Past JSON whitespace, as serde_json skips it.
+    #[inline(always)]
+    fn ws(b: &[u8], mut i: usize) -> usize {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = b.get(i) {
+            i += 1;
+        }
+        i
     }
 
-    impl<'a> Scanner<'a> {
-        fn peek(&self) -> Option<u8> {
-            self.b.get(self.i).copied()
+    /// The closing quote of a string whose content starts at `i`, if the string has no
+    /// escapes and no control characters.
+    #[inline(always)]
+    fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
+        // Eight bytes at a time: the first quote, backslash or control character.
+        const ONES: u64 = u64::MAX / 255;
+        const HIGH: u64 = ONES * 0x80;
+        while let Some(chunk) = b.get(i..i + 8) {
+            let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+            let quote = w ^ (ONES * b'"' as u64);
+            let backslash = w ^ (ONES * b'\\' as u64);
+            let found = (quote.wrapping_sub(ONES) & !quote
+                | backslash.wrapping_sub(ONES) & !backslash
+                | w.wrapping_sub(ONES * 0x20) & !w)
+                & HIGH;
+            if found != 0 {
+                let at = i + (found.trailing_zeros() / 8) as usize;
+                return (b[at] == b'"').then_some(at);
+            }
+            i += 8;
         }
-
-        fn eat(&mut self, c: u8) -> Option<()> {
-            (self.peek()? == c).then(|| self.i += 1)
-        }
-
-        /// JSON whitespace, as serde_json skips it.
-        fn ws(&mut self) {
-            while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
-                self.i += 1;
+        loop {
+            match *b.get(i)? {
+                b'"' => return Some(i),
+                b'\\' | 0..0x20 => return None,
+                _ => i += 1,
             }
         }
+    }
 
-        /// A string without escapes or control characters; its content.
-        fn string(&mut self) -> Option<&'a str> {
-            self.eat(b'"')?;
-            let start = self.i;
-            let b = self.b;
-            let mut i = start;
-            // Eight bytes at a time: the first quote, backslash or control character.
-            const ONES: u64 = u64::MAX / 255;
-            const HIGH: u64 = ONES * 0x80;
-            while i + 8 <= b.len() {
-                let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
-                let quote = w ^ (ONES * b'"' as u64);
-                let backslash = w ^ (ONES * b'\\' as u64);
-                let found = (quote.wrapping_sub(ONES) & !quote
-                    | backslash.wrapping_sub(ONES) & !backslash
-                    | w.wrapping_sub(ONES * 0x20) & !w)
-                    & HIGH;
-                if found != 0 {
-                    i += (found.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
-            }
-            while i < b.len() && b[i] != b'"' && b[i] != b'\\' && b[i] >= 0x20 {
-                i += 1;
-            }
-            if b.get(i) != Some(&b'"') {
-                return None;
-            }
-            self.i = i + 1;
-            // `b` is `text`'s bytes and both ends are at ASCII quotes.
-            Some(&self.text[start..i])
-        }
-
-        /// Skips one value, checking it as serde_json's `ignore_value` does; its text.
-        fn value(&mut self) -> Option<Raw<'a>> {
-            let start = self.i;
-            // Open containers, innermost in the lowest bit: 1 for an object.
-            let mut stack: u128 = 0;
-            let mut depth = 0u32;
-            loop {
-                // One value.
-                match self.peek()? {
-                    b'"' => {
-                        self.string()?;
-                    }
-                    b'{' | b'[' => {
-                        if depth == 127 {
+    /// The end of the value starting at `i`, checked as serde_json's `ignore_value` checks it.
+    fn value_end(b: &[u8], mut i: usize) -> Option<usize> {
+        // Open containers, innermost in the lowest bit: 1 for an object.
+        let mut stack: u128 = 0;
+        let mut depth = 0u32;
+        loop {
+            // One value.
+            match *b.get(i)? {
+                b'"' => i = string_end(b, i + 1)? + 1,
+                open @ (b'{' | b'[') => {
+                    let object = open == b'{';
+                    i = ws(b, i + 1);
+                    if b.get(i) == Some(if object { &b'}' } else { &b']' }) {
+                        i += 1;
+                    } else {
+                        if depth == MAX_DEPTH {
                             return None;
                         }
-                        let object = self.peek() == Some(b'{');
-                        self.i += 1;
-                        self.ws();
-                        let close = if object { b'}' } else { b']' };
-                        if self.peek()? == close {
-                            self.i += 1;
-                        } else {
-                            stack = stack << 1 | u128::from(object);
-                            depth += 1;
-                            if object {
-                                self.key()?;
-                            }
-                            continue;
+                        stack = stack << 1 | u128::from(object);
+                        depth += 1;
+                        if object {
+                            i = key_end(b, i)?;
                         }
-                    }
-                    b't' => self.literal(b"true")?,
-                    b'f' => self.literal(b"false")?,
-                    b'n' => self.literal(b"null")?,
-                    b'-' | b'0'..=b'9' => self.number()?,
-                    _ => return None,
-                }
-                // Then commas and closing brackets, until the next value or the end.
-                loop {
-                    if depth == 0 {
-                        return Some(Raw(&self.text[start..self.i]));
-                    }
-                    let object = stack & 1 == 1;
-                    self.ws();
-                    match self.peek()? {
-                        b',' => {
-                            self.i += 1;
-                            self.ws();
-                            if object {
-                                self.key()?;
-                            }
-                            break;
-                        }
-                        b'}' if object => {}
-                        b']' if !object => {}
-                        _ => return None,
-                    }
-                    self.i += 1;
-                    stack >>= 1;
-                    depth -= 1;
-                }
-            }
-        }
-
-        /// An object member's key and colon, and the whitespace up to its value.
-        fn key(&mut self) -> Option<()> {
-            self.string()?;
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
-            Some(())
-        }
-
-        fn literal(&mut self, word: &[u8]) -> Option<()> {
-            self.b[self.i..].starts_with(word).then(|| self.i += word.len())
-        }
-
-        /// A number in JSON's grammar (what serde_json's `ignore_integer` accepts).
-        fn number(&mut self) -> Option<()> {
-            let digits = |s: &mut Self| {
-                let from = s.i;
-                while let Some(b'0'..=b'9') = s.peek() {
-                    s.i += 1;
-                }
-                s.i > from
-            };
-            if self.peek() == Some(b'-') {
-                self.i += 1;
-            }
-            match self.peek()? {
-                b'0' => {
-                    self.i += 1;
-                    if let Some(b'0'..=b'9') = self.peek() {
-                        return None;
+                        continue;
                     }
                 }
-                b'1'..=b'9' => {
-                    digits(self);
-                }
+                b't' => i = literal(b, i, b"true")?,
+                b'f' => i = literal(b, i, b"false")?,
+                b'n' => i = literal(b, i, b"null")?,
+                b'-' | b'0'..=b'9' => i = number_end(b, i)?,
                 _ => return None,
             }
-            if self.peek() == Some(b'.') {
-                self.i += 1;
-                if !digits(self) {
-                    return None;
+            // Then commas and closing brackets, up to the next value or the end.
+            loop {
+                if depth == 0 {
+                    return Some(i);
                 }
+                let object = stack & 1 == 1;
+                i = ws(b, i);
+                match *b.get(i)? {
+                    b',' => {
+                        i = ws(b, i + 1);
+                        if object {
+                            i = key_end(b, i)?;
+                        }
+                        break;
+                    }
+                    b'}' if object => {}
+                    b']' if !object => {}
+                    _ => return None,
+                }
+                i += 1;
+                stack >>= 1;
+                depth -= 1;
             }
-            if let Some(b'e' | b'E') = self.peek() {
-                self.i += 1;
-                if let Some(b'+' | b'-') = self.peek() {
-                    self.i += 1;
-                }
-                if !digits(self) {
-                    return None;
-                }
-            }
-            Some(())
         }
+    }
 
-        /// `version`: a plain non-negative integer that fits a `u32` (serde decides the rest).
-        fn version(&mut self) -> Option<u32> {
-            let from = self.i;
-            while let Some(b'0'..=b'9') = self.peek() {
-                self.i += 1;
-            }
-            let digits = &self.text[from..self.i];
-            if digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
-                return None;
-            }
-            if let Some(b'.' | b'e' | b'E') = self.peek() {
-                return None;
-            }
-            digits.parse().ok()
+    /// Past an object member's key, its colon and the whitespace up to its value.
+    #[inline(always)]
+    fn key_end(b: &[u8], i: usize) -> Option<usize> {
+        if b.get(i) != Some(&b'"') {
+            return None;
         }
+        let i = ws(b, string_end(b, i + 1)? + 1);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        Some(ws(b, i + 1))
+    }
+
+    #[inline(always)]
+    fn literal(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+        b[i..].starts_with(word).then_some(i + word.len())
+    }
+
+    #[inline(always)]
+    fn digits(b: &[u8], mut i: usize) -> usize {
+        while let Some(b'0'..=b'9') = b.get(i) {
+            i += 1;
+        }
+        i
+    }
+
+    /// The end of a number in JSON's grammar (what serde_json's `ignore_integer` accepts).
+    #[inline(always)]
+    fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
+        if b[i] == b'-' {
+            i += 1;
+        }
+        match *b.get(i)? {
+            b'0' => {
+                i += 1;
+                if let Some(b'0'..=b'9') = b.get(i) {
+                    return None;
+                }
+            }
+            b'1'..=b'9' => i = digits(b, i + 1),
+            _ => return None,
+        }
+        if b.get(i) == Some(&b'.') {
+            let end = digits(b, i + 1);
+            if end == i + 1 {
+                return None;
+            }
+            i = end;
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            let end = digits(b, i);
+            if end == i {
+                return None;
+            }
+            i = end;
+        }
+        Some(i)
+    }
+
+    /// `version`: a plain non-negative integer that fits a `u32` (serde decides the rest).
+    fn version(b: &[u8], i: usize) -> Option<(u32, usize)> {
+        let end = digits(b, i);
+        let text = &b[i..end];
+        if text.is_empty() || text.len() > 10 || (text.len() > 1 && text[0] == b'0') {
+            return None;
+        }
+        if let Some(b'.' | b'e' | b'E') = b.get(end) {
+            return None;
+        }
+        let v = text.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+        Some((u32::try_from(v).ok()?, end))
     }
 }
 
