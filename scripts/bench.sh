@@ -24,7 +24,20 @@ else
   results=target/bench-results; markdown=BENCHMARKS.md; assets=bench/results
   events=${WEIR_BENCH_EVENTS:-1000000}; embedded_events=10000; reps=${WEIR_BENCH_REPS:-3}; criterion_args=(--noplot); duration=20; mode="full"
 fi
-rm -rf "$results"; mkdir -p "$results"
+# WEIR_BENCH_FROM=SECTION (engine, e2e, latency, scaling, profile) resumes a run: the
+# sections before it keep the results they wrote.
+from=${WEIR_BENCH_FROM:-engine}
+order=(engine e2e latency scaling profile)
+run_section() { # name: whether to run it
+  local i
+  for i in "${order[@]}"; do
+    [ "$i" = "$from" ] && return 0
+    [ "$i" = "$1" ] && return 1
+  done
+  return 0
+}
+if [ "$from" = engine ]; then rm -rf "$results"; fi
+mkdir -p "$results"
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "==> building weir, the Rust plugins and the harness"
@@ -33,11 +46,13 @@ cargo build --release -p weir -p weir-bench
 echo "==> installing the Python and Node baselines' packages"
 bench/baselines/setup.sh
 
-echo "==> engine benchmarks (criterion)"
-rm -rf target/criterion
-rm -f target/bench-results/engine.json
-cargo bench -p weir --bench engine -- "${criterion_args[@]}"
-[ "$results" = target/bench-results ] || cp target/bench-results/engine.json "$results/engine.json"
+if run_section engine; then
+  echo "==> engine benchmarks (criterion)"
+  rm -rf target/criterion
+  rm -f target/bench-results/engine.json
+  cargo bench -p weir --bench engine -- "${criterion_args[@]}"
+  [ "$results" = target/bench-results ] || cp target/bench-results/engine.json "$results/engine.json"
+fi
 
 tansu_wait_installed
 port=${WEIR_BENCH_TANSU_PORT:-19292}
@@ -51,14 +66,22 @@ psql "$admin_url" -qtAc "SELECT 1 FROM pg_database WHERE datname = '${postgres##
   || psql "$admin_url" -qc "CREATE DATABASE \"${postgres##*/}\""
 
 bench=target/release/weir-bench
+if run_section e2e; then
 echo "==> end to end at maximum throughput: $events events, $reps interleaved repetitions"
 $bench e2e --brokers "$brokers" --postgres "$postgres" --events "$events" --reps "$reps" --embedded-events "$embedded_events" --out "$results/e2e.json"
+fi
+if run_section latency; then
 echo "==> end to end latency at fixed rates"
 $bench latency --brokers "$brokers" --throughput "$results/e2e.json" --seconds "$duration" --out "$results/latency.json"
+fi
+if run_section scaling; then
 echo "==> scaling"
 $bench scaling --brokers "$brokers" --postgres "$postgres" $($quick && echo --quick) --out "$results/scaling.json"
 
-if command -v perf >/dev/null 2>&1 || { ! $quick && apt-get install -y -qq linux-perf >/dev/null 2>&1; }; then
+fi
+if ! run_section profile; then
+  :
+elif command -v perf >/dev/null 2>&1 || { ! $quick && apt-get install -y -qq linux-perf >/dev/null 2>&1; }; then
   echo "==> profile of weir into SQLite (perf, cpu-clock samples)"
   WEIR_BENCH_WRAP="perf record -q -e cpu-clock -F 999 -g -o $results/weir.perf" \
     $bench e2e --brokers "$brokers" --postgres "$postgres" --events "$events" --reps 1 --consumers weir --sinks sqlite --out "$results/profile-run.json"

@@ -71,9 +71,17 @@ pub fn run(args: &ScalingArgs, root: PathBuf, work: PathBuf, progress: &mut dyn 
     for (partitions, processes) in [(1, 1), (3, 1), (3, 2)] {
         let s = Settings { partitions, ..base.clone() };
         progress(&format!("{partitions} partition(s), {processes} process(es), PostgreSQL"));
-        let (report, rss) = group_run(&s, processes)?;
-        progress(&format!("  {:.0} events/s", report.rate()));
-        rows.push(json!([partitions, processes, format!("{:.0}", report.rate()), format!("{rss:.0}")]));
+        // A failure here is a finding, not the end of the report: it is shown in the table.
+        match group_run(&s, processes) {
+            Ok((report, rss)) => {
+                progress(&format!("  {:.0} events/s", report.rate()));
+                rows.push(json!([partitions, processes, format!("{:.0}", report.rate()), format!("{rss:.0}")]));
+            }
+            Err(e) => {
+                progress(&format!("  FAILED: {e:#}"));
+                rows.push(json!([partitions, processes, format!("failed: {e:#}"), ""]));
+            }
+        }
     }
     sections.push(json!({
         "title": "Partitions and processes in one consumer group (weir into PostgreSQL)",
@@ -128,16 +136,18 @@ fn group_run(s: &Settings, processes: usize) -> anyhow::Result<(Report, f64)> {
     e2e::reset_postgres(&s.postgres)?;
     let group = format!("{topic}-weir");
     let file = e2e::weir_pipeline(s, "bench", SinkKind::Postgres, &topic, &group, &s.postgres)?;
+    // Generous for 200,000 events, short enough that a stuck process is reported soon.
     let children: Vec<_> = (0..processes)
         .map(|_| {
             let c = weir(s, std::slice::from_ref(&file));
-            std::thread::spawn(move || child::run(c, Duration::from_secs(600)))
+            std::thread::spawn(move || child::run(c, Duration::from_secs(120)))
         })
         .collect();
     let mut total: Option<Report> = None;
     let mut rss: f64 = 0.0;
-    for c in children {
+    for (i, c) in children.into_iter().enumerate() {
         let finished = c.join().map_err(|_| anyhow::anyhow!("a weir thread panicked"))??;
+        let _ = std::fs::write(s.work.join(format!("{group}-{i}.log")), &finished.stderr);
         let r = e2e::weir_report(&finished.stderr)?;
         rss = rss.max(finished.peak_rss as f64 / (1 << 20) as f64);
         total = Some(total.map_or(r, |t| t.merge(&r)));
