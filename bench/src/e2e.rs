@@ -383,6 +383,11 @@ pub fn weir_pipeline(s: &Settings, name: &str, sink: SinkKind, topic: &str, grou
         if s.brokers.is_empty() { String::new() } else { format!("brokers = \"{}\"\n", s.brokers) },
         plugins.join(plugin).display()
     );
+    // tansu creates no topics by itself: without its dead-letter topic, a pipeline that
+    // dead-letters an event waits for it (and says so) instead of moving on.
+    if !s.brokers.is_empty() {
+        produce::create_topic(&s.brokers, &format!("{name}.dlq"), 1)?;
+    }
     let path = s.work.join(format!("{group}.toml"));
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)

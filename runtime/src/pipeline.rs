@@ -100,15 +100,17 @@ impl PipelineRun {
         // applied event ids back from the database.
         let write_behind = offsets_in_db && !p.exactly_once && !p.source.deduplicate;
         // The consumer outlives the writer thread, which commits Kafka's copy of the offsets.
-        let source = Source::new(&self.brokers, p)?;
+        let in_flight = write_behind.then(|| Arc::new(write_behind::InFlight::default()));
+        let source = Source::new(&self.brokers, p, in_flight.clone())?;
         std::thread::scope(|scope| -> anyhow::Result<()> {
             let (mut wb, read_store) = if write_behind {
                 let mut writer_store = sql::open(p, self.database.as_deref())?.expect("a read model");
-                let (wb, commands, done) = write_behind::channels(schema.tables.iter().map(|t| t.key_positions.clone()).collect());
+                let in_flight = in_flight.clone().expect("with write-behind");
+                let (wb, commands, done) = write_behind::channels(schema.tables.iter().map(|t| t.key_positions.clone()).collect(), in_flight.clone());
                 let group = p.group.clone();
                 let source = &source;
                 std::thread::Builder::new().name(format!("writer-{name}")).spawn_scoped(scope, move || {
-                    write_behind::writer(commands, done, |changes, advances| {
+                    write_behind::writer(commands, done, &in_flight, |changes, advances| {
                         let applied = retry(control, name, "read_model", || match writer_store.apply(changes, &group, advances, &[]) {
                             Err(e) if write_behind::is_conflict(&e) => Ok(Err(e)),
                             other => other.map(Ok),

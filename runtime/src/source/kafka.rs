@@ -13,6 +13,7 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::config::{Pipeline, StartFrom};
+use crate::sink::sql::write_behind::InFlight;
 
 /// How long one poll waits when no batch is open, so that shutdown is noticed quickly.
 const IDLE_POLL: Duration = Duration::from_millis(100);
@@ -53,7 +54,14 @@ pub fn next_offsets(batch: &[(BorrowedMessage<'_>, Instant)], floor: &HashMap<(S
 pub struct GroupContext {
     pipeline: String,
     rebalanced: Arc<AtomicBool>,
+    /// With write-behind: what the database writer has yet to commit. Partitions are
+    /// given up only after it did, so that their next owner reads this process's writes.
+    in_flight: Option<Arc<InFlight>>,
 }
+
+/// How long giving partitions up waits for the database writer; beyond it the offsets
+/// in the database still keep every record applied once.
+const REVOKE_WAIT: Duration = Duration::from_secs(30);
 
 impl ClientContext for GroupContext {
     /// The pipeline logs consumer errors itself, with backoff; librdkafka's own log
@@ -64,6 +72,14 @@ impl ClientContext for GroupContext {
 }
 
 impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let (Rebalance::Revoke(_), Some(in_flight)) = (rebalance, &self.in_flight) {
+            if !in_flight.wait(REVOKE_WAIT) {
+                tracing::warn!(pipeline = %self.pipeline, "giving partitions up before the database writer finished: the next owner may redo those batches (the offsets in the database keep them applied once)");
+            }
+        }
+    }
+
     fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         self.rebalanced.store(true, Ordering::SeqCst);
         match rebalance {
@@ -88,8 +104,9 @@ pub struct Source {
 }
 
 impl Source {
-    /// Creates the consumer and subscribes to the pipeline's topics.
-    pub fn new(brokers: &str, pipeline: &Pipeline) -> anyhow::Result<Self> {
+    /// Creates the consumer and subscribes to the pipeline's topics. `in_flight`: the
+    /// write-behind's unfinished batches, waited for before partitions are given up.
+    pub fn new(brokers: &str, pipeline: &Pipeline, in_flight: Option<Arc<InFlight>>) -> anyhow::Result<Self> {
         let reset = match pipeline.source.start {
             StartFrom::Earliest => "earliest",
             StartFrom::Latest => "latest",
@@ -108,7 +125,7 @@ impl Source {
         ]);
         let rebalanced = Arc::new(AtomicBool::new(false));
         let consumer: BaseConsumer<GroupContext> = config
-            .create_with_context(GroupContext { pipeline: pipeline.name.clone(), rebalanced: rebalanced.clone() })
+            .create_with_context(GroupContext { pipeline: pipeline.name.clone(), rebalanced: rebalanced.clone(), in_flight })
             .context("creating the Kafka consumer")?;
         let topics: Vec<&str> = pipeline.source.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics).context("subscribing to the source topics")?;

@@ -17,7 +17,8 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use super::{OffsetAdvance, OffsetConflict, Offsets, ReadStore};
 use crate::plugin::{Change, Value, encode_key};
@@ -132,6 +133,35 @@ impl RowCache {
     }
 }
 
+/// Batches handed to the writer and not yet finished by it, for whoever must wait until
+/// the database holds everything: a consumer giving its partitions up in a rebalance
+/// waits here, so that the next owner reads what this process wrote.
+#[derive(Default)]
+pub struct InFlight {
+    count: Mutex<usize>,
+    finished: Condvar,
+}
+
+impl InFlight {
+    fn add(&self) {
+        *self.count.lock().expect("lock") += 1;
+    }
+
+    fn done(&self) {
+        let mut count = self.count.lock().expect("lock");
+        *count = count.saturating_sub(1);
+        self.finished.notify_all();
+    }
+
+    /// Waits until the writer finished every batch handed to it, at most `timeout`;
+    /// whether it did.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let count = self.count.lock().expect("lock");
+        let (count, _) = self.finished.wait_timeout_while(count, timeout, |c| *c > 0).expect("lock");
+        *count == 0
+    }
+}
+
 /// The pipeline's side of the writer.
 pub struct WriteBehind {
     commands: SyncSender<Command>,
@@ -141,6 +171,7 @@ pub struct WriteBehind {
     /// Batches submitted and not reported yet, oldest first.
     pending: VecDeque<(u64, Batch)>,
     next_seq: u64,
+    in_flight: Arc<InFlight>,
 }
 
 /// The writer thread's body: applies batches in order until the pipeline hangs up.
@@ -148,6 +179,7 @@ pub struct WriteBehind {
 pub fn writer(
     commands: Receiver<Command>,
     done: std::sync::mpsc::Sender<(u64, Done)>,
+    in_flight: &InFlight,
     mut apply: impl FnMut(&[(u16, Change)], &[OffsetAdvance]) -> Option<anyhow::Result<()>>,
 ) {
     let mut accepting = true;
@@ -175,6 +207,7 @@ pub fn writer(
             }
         };
         let at_unix_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        in_flight.done();
         if done.send((seq, Done { advances, outcome, at_unix_ms })).is_err() {
             return;
         }
@@ -182,11 +215,11 @@ pub fn writer(
 }
 
 /// The channels between the pipeline and its writer thread: the pipeline's end, and the
-/// writer's (to pass to [`writer`]).
-pub fn channels(key_positions: Vec<Vec<usize>>) -> (WriteBehind, Receiver<Command>, std::sync::mpsc::Sender<(u64, Done)>) {
+/// writer's (to pass to [`writer`]). `in_flight` counts what the writer has yet to finish.
+pub fn channels(key_positions: Vec<Vec<usize>>, in_flight: Arc<InFlight>) -> (WriteBehind, Receiver<Command>, std::sync::mpsc::Sender<(u64, Done)>) {
     let (commands, commands_rx) = std::sync::mpsc::sync_channel(IN_FLIGHT);
     let (done_tx, done) = std::sync::mpsc::channel();
-    let wb = WriteBehind { commands, done, cache: Arc::default(), key_positions, pending: VecDeque::new(), next_seq: 0 };
+    let wb = WriteBehind { commands, done, cache: Arc::default(), key_positions, pending: VecDeque::new(), next_seq: 0, in_flight };
     (wb, commands_rx, done_tx)
 }
 
@@ -224,6 +257,7 @@ impl WriteBehind {
             }
         }
         self.pending.push_back((seq, batch.clone()));
+        self.in_flight.add();
         self.commands.send(Command::Write { seq, changes: batch, advances }).map_err(|_| anyhow::anyhow!("the read-model writer stopped"))
     }
 
@@ -356,11 +390,12 @@ mod tests {
 
     /// A writer thread on `db` that waits for `gate` before each batch.
     fn start(db: &Fake, gate: Option<std::sync::mpsc::Receiver<()>>) -> (WriteBehind, Box<dyn ReadStore>, std::thread::JoinHandle<()>) {
-        let (wb, commands, done) = channels(vec![vec![0]]);
+        let (wb, commands, done) = channels(vec![vec![0]], Arc::default());
         let reader = wb.reader(Box::new(db.clone()));
         let mut store = db.clone();
+        let in_flight = wb.in_flight.clone();
         let thread = std::thread::spawn(move || {
-            writer(commands, done, |changes, advances| {
+            writer(commands, done, &in_flight, |changes, advances| {
                 if let Some(g) = &gate {
                     g.recv().ok()?;
                 }
@@ -388,8 +423,10 @@ mod tests {
         assert_eq!(reader.get(0, &[Value::Text("a".into())]).unwrap(), Some(row("a", 1)));
         assert_eq!(reader.get(0, &[Value::Text("b".into())]).unwrap(), None, "deleted by the later batch");
         assert!(wb.finished(false).unwrap().is_empty() && wb.busy());
+        assert!(!wb.in_flight.wait(Duration::from_millis(50)), "a revoke would wait for these two");
         gate_tx.send(()).unwrap();
         gate_tx.send(()).unwrap();
+        assert!(wb.in_flight.wait(Duration::from_secs(10)), "both written");
         let done = wb.finished(true).unwrap();
         assert!(done.iter().all(|d| matches!(d.outcome, Outcome::Committed)), "{done:?}");
         assert!(!wb.busy());
