@@ -298,10 +298,11 @@ pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
         let at_half = |consumer: &str| {
             l["runs"].as_array().into_iter().flatten().find(|r| r["consumer"] == consumer && r["fraction"].as_f64() == Some(0.5)).and_then(|r| r["added_us"]["p99"].as_f64())
         };
-        if let (Some(w), Some(n)) = (at_half("weir"), at_half("native")) {
-            let added = (w - n) / 1000.0;
-            writeln!(md, "\nAt half its maximum rate weir's p99 is {:.1} ms, the hand-written consumer's {:.1} ms: weir adds {added:.1} ms at p99.\n", w / 1000.0, n / 1000.0)?;
-            targets.push(Target { name: "p99 latency weir adds over the native consumer, at half the maximum rate".into(), goal: "≤ 5 ms".into(), measured: Some(added), unit: "ms", met: Some(added <= 5.0) });
+        if let Some(w) = at_half("weir") {
+            if let Some(n) = at_half("native") {
+                writeln!(md, "\nAt half its maximum rate the consumer's part (broker acknowledgement to commit) is {:.1} ms at p99 for weir and {:.1} ms for the hand-written consumer: on this machine the broker's fetch path and the shared two cores dominate both.\n", w / 1000.0, n / 1000.0)?;
+            }
+            targets.push(Target { name: "p99 added latency (acknowledged to committed) at half the maximum rate".into(), goal: "≤ 5 ms".into(), measured: Some(w / 1000.0), unit: "ms", met: Some(w <= 5_000.0) });
         }
         writeln!(md, "\n![latency percentiles](bench/results/latency.svg)\n")?;
         std::fs::create_dir_all(&args.assets)?;
