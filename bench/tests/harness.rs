@@ -19,7 +19,7 @@ fn quick_mode_runs_every_section_and_writes_the_report() {
     assert!(status.success(), "scripts/bench.sh --quick failed: {status}");
 
     let report = std::fs::read_to_string(out.join("BENCHMARKS.md")).expect("BENCHMARKS.md written");
-    for section in ["## Engine (criterion", "## End to end at maximum throughput", "## End-to-end latency", "## Scaling", "## Targets"] {
+    for section in ["## Engine (criterion", "## End to end at maximum throughput", "## weir on its embedded broker", "## End-to-end latency", "## Scaling", "## Targets"] {
         assert!(report.contains(section), "no `{section}` in the report:\n{report}");
     }
     // Every consumer on every sink it supports, each run verified by the harness.
@@ -28,7 +28,8 @@ fn quick_mode_runs_every_section_and_writes_the_report() {
     }
     let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("assets/results.json")).unwrap()).unwrap();
     let runs = results["e2e"].as_array().expect("e2e runs");
-    assert_eq!(runs.len(), 9, "{runs:#?}");
+    let on = |broker: &str| runs.iter().filter(|r| r["broker"] == broker).count();
+    assert_eq!((on("tansu"), on("embedded")), (9, 1), "four consumers on two sinks, weir to a topic, weir on its embedded broker: {runs:#?}");
     for r in runs {
         assert_eq!(r["verified"], true, "{r}");
         assert!(r["events_per_sec"].as_f64().unwrap() > 0.0, "{r}");
