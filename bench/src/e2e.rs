@@ -166,10 +166,8 @@ pub fn embedded(s: &Settings, events: u64, progress: &mut dyn FnMut(&str)) -> an
         let database = format!("sqlite://{}", path.display());
         let pipeline = weir_pipeline(&embedded, "bench", SinkKind::Sqlite, "order-events", &group, &database)?;
         progress(&format!("Weir → Sqlite on the embedded broker, rep {rep}/{}", s.reps));
-        let mut c = Command::new(s.root.join("target/release/weir"));
-        c.args(["--log-format", "json", "run", "--exit-when-idle", "--metrics-addr", "off", "--input"])
-            .arg(format!("order-events={}", input.display()))
-            .arg(&pipeline);
+        let mut c = weir_run(s);
+        c.arg("--input").arg(format!("order-events={}", input.display())).arg(&pipeline);
         let finished = child::run(c, Duration::from_secs(600))?;
         let _ = std::fs::write(s.work.join(format!("{group}.log")), &finished.stderr);
         let report = weir_report(&finished.stderr)?;
@@ -257,23 +255,13 @@ pub fn one(s: &Settings, sink: SinkKind, consumer: Consumer, topic: &str, group:
     let finished = match consumer {
         Consumer::Weir => {
             let pipeline = weir_pipeline(s, "bench", sink, topic, group, &database)?;
-            let weir = s.root.join("target/release/weir");
-            // WEIR_BENCH_WRAP: a command to run weir under, e.g. a profiler.
-            let mut c = match std::env::var("WEIR_BENCH_WRAP").ok().filter(|w| !w.trim().is_empty()) {
-                Some(wrap) => {
-                    let mut words = wrap.split_whitespace();
-                    let mut c = Command::new(words.next().expect("not empty"));
-                    c.args(words).arg(&weir);
-                    c
-                }
-                None => Command::new(&weir),
-            };
-            c.args(["--log-format", "json", "run", "--exit-when-idle", "--metrics-addr", "off"]).arg(&pipeline);
+            let mut c = weir_run(s);
+            c.arg(&pipeline);
             child::run(c, timeout)?
         }
         Consumer::Native => {
             let mut c = Command::new(std::env::current_exe()?);
-            c.args(["native", "--brokers", &s.brokers, "--topic", topic, "--group", group, "--database", &database, "--expect"]).arg(expected_events(s).to_string());
+            c.args(["native", "--brokers", &s.brokers, "--topic", topic, "--group", group, "--database", &database, "--expect"]).arg(s.events.to_string());
             child::run(c, timeout)?
         }
         Consumer::Python | Consumer::Node => {
@@ -292,7 +280,7 @@ pub fn one(s: &Settings, sink: SinkKind, consumer: Consumer, topic: &str, group:
                 Sink::Postgres(url) => c.args(["--postgres", &url]),
             };
             // Generous: the first group join on tansu takes seconds.
-            c.arg("--expect").arg(expected_events(s).to_string()).args(["--idle-exit-ms", "30000"]);
+            c.arg("--expect").arg(s.events.to_string()).args(["--idle-exit-ms", "30000"]);
             child::run(c, timeout)?
         }
     };
@@ -339,8 +327,22 @@ pub fn one(s: &Settings, sink: SinkKind, consumer: Consumer, topic: &str, group:
     })
 }
 
-fn expected_events(s: &Settings) -> u64 {
-    s.events
+/// `weir run` as every benchmark runs it (JSON logs, exit when idle, no metrics
+/// endpoint), under `WEIR_BENCH_WRAP` when set (a command such as a profiler); the
+/// caller adds the pipeline files.
+pub fn weir_run(s: &Settings) -> Command {
+    let weir = s.root.join("target/release/weir");
+    let mut c = match std::env::var("WEIR_BENCH_WRAP").ok().filter(|w| !w.trim().is_empty()) {
+        Some(wrap) => {
+            let mut words = wrap.split_whitespace();
+            let mut c = Command::new(words.next().expect("not empty"));
+            c.args(words).arg(&weir);
+            c
+        }
+        None => Command::new(&weir),
+    };
+    c.args(["--log-format", "json", "run", "--exit-when-idle", "--metrics-addr", "off"]);
+    c
 }
 
 /// weir's `pipeline stopped` log lines (JSON logs), one per pipeline, added up: all

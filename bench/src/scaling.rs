@@ -125,8 +125,8 @@ fn fresh_topic(s: &Settings, what: &str, events: u64) -> anyhow::Result<(String,
 }
 
 fn weir(s: &Settings, files: &[PathBuf]) -> Command {
-    let mut c = Command::new(s.root.join("target/release/weir"));
-    c.args(["--log-format", "json", "run", "--exit-when-idle", "--metrics-addr", "off"]).args(files);
+    let mut c = e2e::weir_run(s);
+    c.args(files);
     c
 }
 

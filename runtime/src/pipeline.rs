@@ -63,20 +63,13 @@ impl RunTotals {
     /// `first_arrived`: when the batch's first record arrived.
     fn fetched(&mut self, records: usize, first_arrived: Instant) {
         if self.first_fetch_unix_ms == 0 {
-            self.first_fetch_unix_ms = unix_ms().saturating_sub(first_arrived.elapsed().as_millis() as u64);
+            self.first_fetch_unix_ms = write_behind::unix_ms().saturating_sub(first_arrived.elapsed().as_millis() as u64);
         }
         self.records += records as u64;
-    }
-    fn committed(&mut self) {
-        self.last_commit_unix_ms = unix_ms();
     }
     fn committed_at(&mut self, unix_ms: u64) {
         self.last_commit_unix_ms = self.last_commit_unix_ms.max(unix_ms);
     }
-}
-
-fn unix_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// First delay after a failed sink write; doubles up to [`MAX_BACKOFF`].
@@ -111,10 +104,7 @@ impl PipelineRun {
                 let source = &source;
                 std::thread::Builder::new().name(format!("writer-{name}")).spawn_scoped(scope, move || {
                     write_behind::writer(commands, done, &in_flight, |changes, advances| {
-                        let applied = retry(control, name, "read_model", || match writer_store.apply(changes, &group, advances, &[]) {
-                            Err(e) if write_behind::is_conflict(&e) => Ok(Err(e)),
-                            other => other.map(Ok),
-                        });
+                        let applied = retry(control, name, "read_model", || writer_store.apply_unless_conflict(changes, &group, advances, &[]));
                         if let Some(Ok(())) = applied {
                             // Kafka's copy, for lag monitoring, at once: a failure loses nothing.
                             let positions: Vec<(&str, i32, i64)> = advances.iter().map(|a| (a.topic.as_str(), a.partition, a.to)).collect();
@@ -379,10 +369,7 @@ impl PipelineRun {
                         Vec::new()
                     };
                     let committed = retry(control, name, "read_model", || {
-                        match instance.read_store().expect("exactly-once pipelines have a read model").apply(&outcome.changes, &p.group, &advances, &applied_ids) {
-                            Err(e) if e.is::<sql::OffsetConflict>() => Ok(Err(e)),
-                            other => other.map(Ok),
-                        }
+                        instance.read_store().expect("exactly-once pipelines have a read model").apply_unless_conflict(&outcome.changes, &p.group, &advances, &applied_ids)
                     });
                     match committed {
                         None => break,
@@ -409,7 +396,7 @@ impl PipelineRun {
 
                 // 5. Account.
                 if wb.is_none() {
-                    totals.committed();
+                    totals.committed_at(write_behind::unix_ms());
                 }
                 // Counted per event type per batch: a labelled counter costs a lookup.
                 let mut ok: Vec<(&str, u64)> = Vec::new();
@@ -602,34 +589,25 @@ impl Backoff {
 /// partitions; the database's offsets, read again, say where to go on. `wait`: until
 /// everything submitted is finished. Returns whether the offsets must be read again.
 fn settle(wb: &mut WriteBehind, wait: bool, source: &Source, totals: &mut RunTotals, name: &str) -> anyhow::Result<bool> {
-    let mut rewind: Vec<OffsetAdvance> = Vec::new();
-    let mut conflicted = false;
+    let mut redo: Vec<OffsetAdvance> = Vec::new();
     for done in wb.finished(wait)? {
         match done.outcome {
             Outcome::Committed => totals.committed_at(done.at_unix_ms),
             Outcome::Conflict(e) => {
                 tracing::warn!(pipeline = name, "{e:#}");
-                conflicted = true;
-                rewind.extend(done.advances);
+                redo.extend(done.advances);
             }
-            Outcome::Discarded => rewind.extend(done.advances),
+            Outcome::Discarded => redo.extend(done.advances),
         }
     }
-    if rewind.is_empty() && !conflicted {
+    if redo.is_empty() {
         return Ok(false);
     }
     for done in wb.finished(true)? {
-        rewind.extend(done.advances);
+        redo.extend(done.advances);
     }
     wb.reset()?;
-    let mut first: std::collections::BTreeMap<(&str, i32), i64> = std::collections::BTreeMap::new();
-    for a in &rewind {
-        let slot = first.entry((a.topic.as_str(), a.partition)).or_insert(i64::MAX);
-        *slot = (*slot).min(a.from.unwrap_or(0));
-    }
-    for ((topic, partition), offset) in first {
-        source.rewind(topic, partition, offset);
-    }
+    source.rewind_to_earliest(redo.iter().map(|a| (a.topic.as_str(), a.partition, a.from.unwrap_or(0))));
     Ok(true)
 }
 

@@ -56,6 +56,15 @@ pub trait ReadStore: Send {
     /// `from` any more, nothing is applied and the error is an [`OffsetConflict`].
     /// `applied_ids` are event ids to remember as applied (for `source.deduplicate`).
     fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance], applied_ids: &[&str]) -> anyhow::Result<()>;
+    /// [`ReadStore::apply`] for callers that retry: an [`OffsetConflict`] (not to be
+    /// retried: another consumer applied these records) is the inner error, any other
+    /// failure the outer one.
+    fn apply_unless_conflict(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance], applied_ids: &[&str]) -> anyhow::Result<anyhow::Result<()>> {
+        match self.apply(changes, group, offsets, applied_ids) {
+            Err(e) if e.is::<OffsetConflict>() => Ok(Err(e)),
+            other => other.map(Ok),
+        }
+    }
     /// Which of `ids` were applied by `group` before.
     fn applied_ids(&mut self, group: &str, ids: &[&str]) -> anyhow::Result<std::collections::HashSet<String>>;
     /// The next offsets stored for `group`.

@@ -222,10 +222,16 @@ impl Source {
     /// Moves each partition of `batch` back to its first record, so that the batch is
     /// consumed again (after an aborted transaction).
     pub fn rewind_batch(&self, batch: &[(BorrowedMessage<'_>, Instant)]) {
+        self.rewind_to_earliest(batch.iter().map(|(m, _)| (m.topic(), m.partition(), m.offset())));
+    }
+
+    /// Moves each partition named in `positions` (topic, partition, offset) back to the
+    /// lowest offset given for it.
+    pub fn rewind_to_earliest<'t>(&self, positions: impl IntoIterator<Item = (&'t str, i32, i64)>) {
         let mut first: BTreeMap<(&str, i32), i64> = BTreeMap::new();
-        for (m, _) in batch {
-            let slot = first.entry((m.topic(), m.partition())).or_insert(i64::MAX);
-            *slot = (*slot).min(m.offset());
+        for (topic, partition, offset) in positions {
+            let slot = first.entry((topic, partition)).or_insert(i64::MAX);
+            *slot = (*slot).min(offset);
         }
         for ((topic, partition), offset) in first {
             self.rewind(topic, partition, offset);

@@ -18,12 +18,9 @@ pub struct Postgres {
     /// Statements prepared on this connection, by text: each is parsed once, not once
     /// per batch (a prepare is a round trip and a parse).
     prepared: HashMap<String, Statement>,
+    /// Moves every partition's offset in one statement; returns the partitions it moved.
+    move_offsets: String,
 }
-
-/// Moves every partition's offset in one statement; returns the partitions it moved.
-const MOVE_OFFSETS: &str = "UPDATE weir_offsets AS o SET next_offset = v.next FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) \
-     AS v(topic, partition, expected, next) WHERE o.consumer_group = $1 AND o.topic = v.topic AND o.partition = v.partition \
-     AND o.next_offset = v.expected RETURNING o.topic, o.partition";
 
 /// The statement for `sql`, prepared once per connection.
 fn prepared(client: &mut Client, cache: &mut HashMap<String, Statement>, sql: &str) -> anyhow::Result<Statement> {
@@ -120,7 +117,12 @@ impl Postgres {
             });
         }
         ddl.commit().context("creating tables")?;
-        Ok(Postgres { client, url: url.to_owned(), tables: statements, prepared: HashMap::new() })
+        let move_offsets = format!(
+            "UPDATE {OFFSETS_TABLE} AS o SET next_offset = v.next FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) \
+             AS v(topic, partition, expected, next) WHERE o.consumer_group = $1 AND o.topic = v.topic AND o.partition = v.partition \
+             AND o.next_offset = v.expected RETURNING o.topic, o.partition"
+        );
+        Ok(Postgres { client, url: url.to_owned(), tables: statements, prepared: HashMap::new(), move_offsets })
     }
 
     /// Reconnects after the server closed the connection (a restart, a cut network);
@@ -163,9 +165,8 @@ impl ReadStore for Postgres {
 
     fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance], applied_ids: &[&str]) -> anyhow::Result<()> {
         self.connected()?;
-        debug_assert_eq!(OFFSETS_TABLE, "weir_offsets");
         let mut statements = Vec::with_capacity(self.tables.len() * 2 + 1);
-        statements.push(prepared(&mut self.client, &mut self.prepared, MOVE_OFFSETS)?);
+        statements.push(prepared(&mut self.client, &mut self.prepared, &self.move_offsets)?);
         for t in &self.tables {
             statements.push(prepared(&mut self.client, &mut self.prepared, &t.upsert)?);
             statements.push(prepared(&mut self.client, &mut self.prepared, &t.delete)?);

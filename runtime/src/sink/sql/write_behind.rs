@@ -20,7 +20,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use super::{OffsetAdvance, OffsetConflict, Offsets, ReadStore};
+use super::{OffsetAdvance, Offsets, ReadStore};
 use crate::plugin::{Change, Value, encode_key};
 
 /// Batches that may wait for the writer besides the one it is writing.
@@ -206,9 +206,8 @@ pub fn writer(
                 }
             }
         };
-        let at_unix_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         in_flight.done();
-        if done.send((seq, Done { advances, outcome, at_unix_ms })).is_err() {
+        if done.send((seq, Done { advances, outcome, at_unix_ms: unix_ms() })).is_err() {
             return;
         }
     }
@@ -323,14 +322,15 @@ impl ReadStore for CachedReader {
     }
 }
 
-/// Whether an apply error is an offset conflict (the batch was not applied).
-pub fn is_conflict(e: &anyhow::Error) -> bool {
-    e.is::<OffsetConflict>()
+/// Wall-clock milliseconds since the epoch, as commit times are reported.
+pub fn unix_ms() -> u64 {
+    chrono::Utc::now().timestamp_millis().max(0) as u64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sink::sql::OffsetConflict;
 
     /// A database of one table keyed by its first column, and a log of applied batches.
     #[derive(Default, Clone)]
@@ -399,13 +399,7 @@ mod tests {
                 if let Some(g) = &gate {
                     g.recv().ok()?;
                 }
-                Some(match store.apply(changes, "g", advances, &[]) {
-                    Err(e) if is_conflict(&e) => Err(e),
-                    other => {
-                        other.unwrap();
-                        Ok(())
-                    }
-                })
+                Some(store.apply_unless_conflict(changes, "g", advances, &[]).expect("the fake fails only with conflicts"))
             })
         });
         (wb, reader, thread)
