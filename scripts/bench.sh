@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole benchmark harness, one command, on a fresh machine too:
-#   scripts/bench.sh            full run (about an hour on two cores), writes BENCHMARKS.md,
+#   scripts/bench.sh            full run (about 20 minutes on two cores once built), writes BENCHMARKS.md,
 #                               bench/results/results.json and bench/results/*.svg
 #   scripts/bench.sh --quick    smoke run (a few minutes, small loads, no thresholds), writes
 #                               the same files under target/bench-quick/ instead
