@@ -96,6 +96,14 @@ pub struct Settings {
     pub work: PathBuf,
     /// Seed of the load.
     pub seed: u64,
+    /// Whether the broker takes CreateTopics requests (tansu). librdkafka's mock cluster
+    /// does not: whoever hosts it creates the topics a run needs beforehand.
+    pub creates_topics: bool,
+    /// A batch closes this long after its first record (or at 1,000 records), for weir
+    /// and the native baseline alike.
+    pub batch_wait_ms: u64,
+    /// librdkafka's `fetch.wait.max.ms`, for weir and the native baseline alike.
+    pub fetch_wait_ms: u64,
 }
 
 /// A unique-enough name for this run's topics and groups.
@@ -262,6 +270,7 @@ pub fn one(s: &Settings, sink: SinkKind, consumer: Consumer, topic: &str, group:
         Consumer::Native => {
             let mut c = Command::new(std::env::current_exe()?);
             c.args(["native", "--brokers", &s.brokers, "--topic", topic, "--group", group, "--database", &database, "--expect"]).arg(s.events.to_string());
+            c.arg("--batch-wait-ms").arg(s.batch_wait_ms.to_string()).arg("--fetch-wait-ms").arg(s.fetch_wait_ms.to_string());
             child::run(c, timeout)?
         }
         Consumer::Python | Consumer::Node => {
@@ -378,16 +387,18 @@ pub fn weir_pipeline(s: &Settings, name: &str, sink: SinkKind, topic: &str, grou
         ),
     };
     let text = format!(
-        "# Written by weir-bench for one run.\n[pipeline]\nname = \"{name}\"\n{}group = \"{group}\"\n\n[source]\ntopics = [\"{topic}\"]\n\n\
-         [handler]\nkind = \"projection\"\nplugin = \"{}\"\nevents = {events}\nbatch = {{ max_events = 1000, max_wait_ms = 20 }}\n\
+        "# Written by weir-bench for one run.\n[pipeline]\nname = \"{name}\"\n{}group = \"{group}\"\nkafka = {{ \"fetch.wait.max.ms\" = \"{}\" }}\n\n[source]\ntopics = [\"{topic}\"]\n\n\
+         [handler]\nkind = \"projection\"\nplugin = \"{}\"\nevents = {events}\nbatch = {{ max_events = 1000, max_wait_ms = {} }}\n\
          limits = {{ memory_mib = 64, deadline_ms = 1000 }}\n\n{sink_toml}",
         // No brokers: the embedded broker.
         if s.brokers.is_empty() { String::new() } else { format!("brokers = \"{}\"\n", s.brokers) },
-        plugins.join(plugin).display()
+        s.fetch_wait_ms,
+        plugins.join(plugin).display(),
+        s.batch_wait_ms
     );
     // tansu creates no topics by itself: without its dead-letter topic, a pipeline that
     // dead-letters an event waits for it (and says so) instead of moving on.
-    if !s.brokers.is_empty() {
+    if !s.brokers.is_empty() && s.creates_topics {
         produce::create_topic(&s.brokers, &format!("{name}.dlq"), 1)?;
     }
     let path = s.work.join(format!("{group}.toml"));

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use hdrhistogram::Histogram;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::DefaultProducerContext;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::json;
 
@@ -23,9 +25,24 @@ use crate::produce::{self, Schedule};
 /// Options of `weir-bench latency`.
 #[derive(Debug, clap::Args)]
 pub struct LatencyArgs {
-    /// tansu's bootstrap servers.
-    #[arg(long)]
+    /// The broker's bootstrap servers (tansu); not needed with `--mock-broker`.
+    #[arg(long, default_value = "", required_unless_present = "mock_broker")]
     pub brokers: String,
+    /// Run on a librdkafka mock cluster hosted by this process instead of `--brokers`. It
+    /// answers a fetch as soon as data is there (tansu holds each fetch for the
+    /// consumer's full wait), so the figures show what the consumer itself adds. It keeps
+    /// at most 5 MiB or 100,000 records per partition: enough for a consumer that keeps up.
+    #[arg(long)]
+    pub mock_broker: bool,
+    /// weir's `batch.max_wait_ms` and the native consumer's batch window. The throughput
+    /// runs use 20 ms; a latency-minded user sets less.
+    #[arg(long, default_value_t = 20)]
+    pub batch_wait_ms: u64,
+    /// librdkafka's `fetch.wait.max.ms` for weir and the native consumer (the throughput
+    /// runs use 10). The mock cluster holds a fetch that finds no new data for all of it,
+    /// even when data arrives meanwhile, so it bounds the latency from below.
+    #[arg(long, default_value_t = 10)]
+    pub fetch_wait_ms: u64,
     /// The maximum-throughput results (`weir-bench e2e`), for each consumer's maximum.
     #[arg(long)]
     pub throughput: PathBuf,
@@ -51,6 +68,15 @@ const WARM_UP: u64 = 1_000;
 
 /// Runs every (consumer, fraction) and writes the results.
 pub fn run(args: &LatencyArgs, root: PathBuf, work: PathBuf, progress: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
+    // The mock cluster lives as long as this function: every run uses it.
+    let mock: Option<MockCluster<'static, DefaultProducerContext>> =
+        if args.mock_broker { Some(MockCluster::new(1).context("starting the mock cluster")?) } else { None };
+    let brokers = mock.as_ref().map_or_else(|| args.brokers.clone(), MockCluster::bootstrap_servers);
+    let broker = Broker { brokers: &brokers, mock: mock.as_ref() };
+    if mock.is_some() {
+        // weir's dead-letter topic, which e2e::weir_pipeline creates where the broker can.
+        broker.create_topic("bench.dlq", 1)?;
+    }
     let runs: Vec<Run> = serde_json::from_str(&std::fs::read_to_string(&args.throughput).with_context(|| format!("reading {}", args.throughput.display()))?)?;
     let mut results = Vec::new();
     for &consumer in &args.consumers {
@@ -63,7 +89,7 @@ pub fn run(args: &LatencyArgs, root: PathBuf, work: PathBuf, progress: &mut dyn 
         for &fraction in &args.fractions {
             let rate = (maximum * fraction).max(100.0);
             progress(&format!("{consumer:?} at {:.0} % of {maximum:.0} = {rate:.0} events/s for {} s", fraction * 100.0, args.seconds));
-            let (l, events) = one(args, &root, &work, consumer, rate)?;
+            let (l, events) = one(args, &broker, &root, &work, consumer, rate)?;
             let ms = |h: &Histogram<u64>, p: f64| h.value_at_quantile(p) as f64 / 1e3;
             progress(&format!(
                 "  end to end p50 {:.1} ms, p99 {:.1} ms; produce p99 {:.1} ms; added by the consumer p50 {:.1} ms, p99 {:.1} ms",
@@ -79,25 +105,45 @@ pub fn run(args: &LatencyArgs, root: PathBuf, work: PathBuf, progress: &mut dyn 
             }));
         }
     }
+    let on = if args.mock_broker { "librdkafka's mock cluster, hosted by the harness (it answers fetches at once)" } else { "tansu" };
     let method = format!(
-        "Each consumer runs on a fresh 3-partition topic into SQLite while seed-style events are produced at a fixed rate for {} s, at 25 %, 50 % and 90 % of that consumer's own maximum from the throughput runs. Latency: from when an event was due to be produced (its schedule, so coordinated omission is corrected) to when its consumer group's committed Kafka offset passed it, read every {} ms with OffsetFetch. `added` is the consumer's part: from the broker's acknowledgement of the event to that commit. weir commits to SQLite first and to Kafka after it, so its figure includes that second commit.",
+        "On {on}, batches closing {} ms after their first record, fetch.wait.max.ms={}. Each consumer runs on a fresh 3-partition topic into SQLite while seed-style events are produced at a fixed rate for {} s, at 25 %, 50 % and 90 % of that consumer's own maximum from the throughput runs. Latency: from when an event was due to be produced (its schedule, so coordinated omission is corrected) to when its consumer group's committed Kafka offset passed it, read every {} ms with OffsetFetch. `added` is the consumer's part: from the broker's acknowledgement of the event to that commit. weir commits to SQLite first and to Kafka after it, so its figure includes that second commit.",
+        args.batch_wait_ms,
+        args.fetch_wait_ms,
         args.seconds,
         POLL.as_millis()
     );
-    std::fs::write(&args.out, serde_json::to_string_pretty(&json!({"method": method, "runs": results}))?)?;
+    let name = if args.mock_broker { "mock" } else { "tansu" };
+    std::fs::write(&args.out, serde_json::to_string_pretty(&json!({"broker": name, "method": method, "runs": results}))?)?;
     progress(&format!("wrote {}", args.out.display()));
     Ok(())
 }
 
-fn one(args: &LatencyArgs, root: &std::path::Path, work: &std::path::Path, consumer: Consumer, rate: f64) -> anyhow::Result<(Latencies, u64)> {
+/// The broker the runs use, and how topics are made on it.
+struct Broker<'a> {
+    brokers: &'a str,
+    mock: Option<&'a MockCluster<'static, DefaultProducerContext>>,
+}
+
+impl Broker<'_> {
+    fn create_topic(&self, topic: &str, partitions: i32) -> anyhow::Result<()> {
+        match self.mock {
+            Some(m) => m.create_topic(topic, partitions, 1).with_context(|| format!("creating {topic} on the mock cluster")),
+            None => produce::create_topic(self.brokers, topic, partitions),
+        }
+    }
+}
+
+fn one(args: &LatencyArgs, broker: &Broker<'_>, root: &std::path::Path, work: &std::path::Path, consumer: Consumer, rate: f64) -> anyhow::Result<(Latencies, u64)> {
     let id = format!("lat-{}-{}", std::process::id(), crate::unix_ms() % 100_000_000);
     let topic = format!("bench-{id}");
     let group = format!("{topic}-{consumer:?}").to_lowercase();
-    produce::create_topic(&args.brokers, &topic, PARTITIONS)?;
+    broker.create_topic(&topic, PARTITIONS)?;
+    let brokers = broker.brokers;
     let measured = (rate * args.seconds as f64) as u64;
     let total = WARM_UP + measured;
     let settings = e2e::Settings {
-        brokers: args.brokers.clone(),
+        brokers: brokers.to_owned(),
         postgres: String::new(),
         events: total,
         reps: 1,
@@ -108,13 +154,16 @@ fn one(args: &LatencyArgs, root: &std::path::Path, work: &std::path::Path, consu
         root: root.to_path_buf(),
         work: work.to_path_buf(),
         seed: 42,
+        creates_topics: broker.mock.is_none(),
+        batch_wait_ms: args.batch_wait_ms,
+        fetch_wait_ms: args.fetch_wait_ms,
     };
     let mut load = Load::new(42, 0);
     // The consumer runs in the background for the whole load.
     let (topic2, group2) = (topic.clone(), group.clone());
     let consumer_thread = std::thread::spawn(move || e2e::one(&settings, SinkKind::Sqlite, consumer, &topic2, &group2, None, 0));
-    produce::produce(&args.brokers, &topic, &mut load, WARM_UP, None, &mut |_| {})?;
-    let committed = CommittedOffsets::new(&args.brokers, &group, &topic)?;
+    produce::produce(brokers, &topic, &mut load, WARM_UP, None, &mut |_| {})?;
+    let committed = CommittedOffsets::new(brokers, &group, &topic)?;
     let warm_deadline = Instant::now() + Duration::from_secs(60);
     while committed.sum()? < WARM_UP {
         if Instant::now() > warm_deadline {
@@ -129,7 +178,7 @@ fn one(args: &LatencyArgs, root: &std::path::Path, work: &std::path::Path, consu
         let done = done.clone();
         std::thread::spawn(move || poll_commits(&committed, &done, total))
     };
-    let produced = produce::produce_into(&args.brokers, &topic, &mut load, measured, Some(rate), schedule.clone(), &mut |_| {});
+    let produced = produce::produce_into(brokers, &topic, &mut load, measured, Some(rate), schedule.clone(), &mut |_| {});
     if produced.is_err() {
         done.store(true, Ordering::SeqCst);
     }

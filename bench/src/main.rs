@@ -76,6 +76,10 @@ enum Cmd {
         /// The load's seed: the same seed gives the same bytes.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// One record per record batch (see `produce::produce_unbatched`: tansu skips the
+        /// rest of a batch that a fetch starts inside of).
+        #[arg(long)]
+        unbatched: bool,
     },
     /// The hand-written Rust consumer (the baseline weir is measured against).
     Native(native::NativeArgs),
@@ -142,10 +146,15 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let mut progress = |line: &str| eprintln!("[{:>6.1}s] {line}", started.elapsed().as_secs_f64());
     match cli.command {
-        Cmd::Produce { brokers, topic, events, partitions, rate, payload_bytes, seed } => {
+        Cmd::Produce { brokers, topic, events, partitions, rate, payload_bytes, seed, unbatched } => {
             produce::create_topic(&brokers, &topic, partitions)?;
             let mut load = events::Load::new(seed, payload_bytes);
-            let p = produce::produce(&brokers, &topic, &mut load, events, rate, &mut |n| progress(&format!("produced {n}")))?;
+            let p = if unbatched {
+                anyhow::ensure!(rate.is_none(), "--unbatched produces as fast as it can: no --rate");
+                produce::produce_unbatched(&brokers, &topic, &mut load, events)?
+            } else {
+                produce::produce(&brokers, &topic, &mut load, events, rate, &mut |n| progress(&format!("produced {n}")))?
+            };
             println!(
                 "{}",
                 serde_json::json!({"events": p.events, "bytes": p.bytes, "seconds": p.elapsed.as_secs_f64(),
@@ -167,6 +176,9 @@ fn main() -> anyhow::Result<()> {
                 root,
                 work,
                 seed: a.seed,
+                creates_topics: true,
+        batch_wait_ms: 20,
+        fetch_wait_ms: 10,
             };
             let mut runs = e2e::throughput(&settings, &mut progress)?;
             if a.embedded_events > 0 {

@@ -37,6 +37,13 @@ pub struct NativeArgs {
     /// Give up (exit 1) after this long without a record.
     #[arg(long, default_value_t = 30_000)]
     pub idle_exit_ms: u64,
+    /// A batch closes this long after its first record (or at 1,000 records), as weir's
+    /// `batch.max_wait_ms`.
+    #[arg(long, default_value_t = 20)]
+    pub batch_wait_ms: u64,
+    /// librdkafka's `fetch.wait.max.ms`, as weir's pipelines get it.
+    #[arg(long, default_value_t = 10)]
+    pub fetch_wait_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -218,7 +225,7 @@ pub fn run(args: &NativeArgs) -> anyhow::Result<()> {
         .set("group.id", &args.group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
-        .set("fetch.wait.max.ms", "10")
+        .set("fetch.wait.max.ms", args.fetch_wait_ms.to_string())
         .set("fetch.queue.backoff.ms", "10")
         .create()
         .context("creating the consumer")?;
@@ -232,7 +239,7 @@ pub fn run(args: &NativeArgs) -> anyhow::Result<()> {
         while batch.len() < 1000 {
             let timeout = match opened {
                 None => Duration::from_millis(100),
-                Some(t) => match Duration::from_millis(20).checked_sub(t.elapsed()) {
+                Some(t) => match Duration::from_millis(args.batch_wait_ms).checked_sub(t.elapsed()) {
                     Some(left) => left,
                     None => break,
                 },

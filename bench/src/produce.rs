@@ -120,6 +120,15 @@ pub fn produce(brokers: &str, topic: &str, load: &mut Load, events: u64, rate: O
     produce_into(brokers, topic, load, events, rate, Arc::new(Mutex::new(Schedule::default())), on_progress)
 }
 
+/// [`produce`] with one record per record batch. tansu 0.6.0 answers a fetch that starts
+/// inside a record batch with the batches after it (a Kafka broker returns the batch
+/// holding the offset), so a consumer that resumes mid-batch, as a partition handed over
+/// in a consumer group does, silently skips the rest of that batch. Runs that hand
+/// partitions over produce this way, so that they measure the consumers, not that bug.
+pub fn produce_unbatched(brokers: &str, topic: &str, load: &mut Load, events: u64) -> anyhow::Result<Produced> {
+    send(brokers, topic, load, events, None, Arc::new(Mutex::new(Schedule::default())), &mut |_| {}, 1)
+}
+
 /// [`produce`], recording each delivery in `schedule`.
 pub fn produce_into(
     brokers: &str,
@@ -130,10 +139,24 @@ pub fn produce_into(
     schedule: Arc<Mutex<Schedule>>,
     on_progress: &mut dyn FnMut(u64),
 ) -> anyhow::Result<Produced> {
+    send(brokers, topic, load, events, rate, schedule, on_progress, 10_000)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn send(
+    brokers: &str,
+    topic: &str,
+    load: &mut Load,
+    events: u64,
+    rate: Option<f64>,
+    schedule: Arc<Mutex<Schedule>>,
+    on_progress: &mut dyn FnMut(u64),
+    records_per_batch: usize,
+) -> anyhow::Result<Produced> {
     let producer: BaseProducer<Deliveries> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("linger.ms", if rate.is_some() { "1" } else { "5" })
-        .set("batch.num.messages", "10000")
+        .set("batch.num.messages", records_per_batch.to_string())
         .set("queue.buffering.max.messages", "500000")
         .set("queue.buffering.max.kbytes", "1048576")
         .set("acks", "all")

@@ -114,6 +114,7 @@ pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
     let all_runs: Vec<Run> = read_json(&args.results.join("e2e.json")).map(serde_json::from_value).transpose()?.unwrap_or_default();
     let (runs, embedded): (Vec<Run>, Vec<Run>) = all_runs.iter().cloned().partition(|r| r.broker == "tansu");
     let latency = read_json(&args.results.join("latency.json"));
+    let latency_mock = read_json(&args.results.join("latency-mock.json"));
     let scaling = read_json(&args.results.join("scaling.json"));
     let engine = read_json(&args.results.join("engine.json"));
     let criterion = criterion_results(&args.criterion);
@@ -269,44 +270,12 @@ pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
         )?;
     }
 
-    if let Some(l) = &latency {
-        writeln!(md, "## End-to-end latency at fixed rates (tansu, SQLite)\n")?;
-        writeln!(md, "{}\n", l["method"].as_str().unwrap_or_default())?;
-        writeln!(md, "| consumer | rate | events/s offered | p50 | p90 | p99 | p99.9 | max | added p50 | added p99 | produce p99 |")?;
-        writeln!(md, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")?;
-        for r in l["runs"].as_array().into_iter().flatten() {
-            let ms = |k: &str| r["latency_us"][k].as_f64().map(|v| format!("{:.1} ms", v / 1000.0)).unwrap_or_default();
-            let of = |part: &str, k: &str| r[part][k].as_f64().map(|v| format!("{:.1} ms", v / 1000.0)).unwrap_or_default();
-            writeln!(
-                md,
-                "| {} | {:.0} % | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                r["consumer"].as_str().unwrap_or_default(),
-                r["fraction"].as_f64().unwrap_or(0.0) * 100.0,
-                fmt_rate(r["rate"].as_f64().unwrap_or(0.0)),
-                ms("p50"),
-                ms("p90"),
-                ms("p99"),
-                ms("p99_9"),
-                ms("max"),
-                of("added_us", "p50"),
-                of("added_us", "p99"),
-                of("produce_us", "p99")
-            )?;
+    for (l, broker, file) in [(&latency, "tansu", "latency.svg"), (&latency_mock, "mock cluster", "latency-mock.svg")] {
+        if let Some(l) = l {
+            latency_section(&mut md, l, broker, file, &mut targets)?;
+            std::fs::create_dir_all(&args.assets)?;
+            std::fs::write(args.assets.join(file), latency_chart(l, broker))?;
         }
-        // What weir adds: its p99 over the hand-written consumer's at the same fraction of
-        // each one's maximum, same broker and sink (tansu's own fetch path is in both).
-        let at_half = |consumer: &str| {
-            l["runs"].as_array().into_iter().flatten().find(|r| r["consumer"] == consumer && r["fraction"].as_f64() == Some(0.5)).and_then(|r| r["added_us"]["p99"].as_f64())
-        };
-        if let Some(w) = at_half("weir") {
-            if let Some(n) = at_half("native") {
-                writeln!(md, "\nAt half its maximum rate the consumer's part (broker acknowledgement to commit) is {:.1} ms at p99 for weir and {:.1} ms for the hand-written consumer: on this machine the broker's fetch path and the shared two cores dominate both.\n", w / 1000.0, n / 1000.0)?;
-            }
-            targets.push(Target { name: "p99 added latency (acknowledged to committed) at half the maximum rate".into(), goal: "≤ 5 ms".into(), measured: Some(w / 1000.0), unit: "ms", met: Some(w <= 5_000.0) });
-        }
-        writeln!(md, "\n![latency percentiles](bench/results/latency.svg)\n")?;
-        std::fs::create_dir_all(&args.assets)?;
-        std::fs::write(args.assets.join("latency.svg"), latency_chart(l))?;
     }
 
     if let Some(s) = &scaling {
@@ -381,6 +350,7 @@ pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
         "engine": engine,
         "e2e": all_runs,
         "latency": latency,
+        "latency_mock": latency_mock,
         "scaling": scaling,
         "targets": targets.iter().map(|t| json!({"name": t.name, "goal": t.goal, "measured": t.measured, "unit": t.unit, "met": t.met})).collect::<Vec<_>>(),
     });
@@ -420,8 +390,49 @@ fn bar_chart(title: &str, medians: &BTreeMap<(SinkKind, Consumer), f64>) -> Stri
     svg
 }
 
+/// One latency section: the table per (consumer, rate), the comparison at half the
+/// maximum, and its target.
+fn latency_section(md: &mut String, l: &Value, broker: &str, chart: &str, targets: &mut Vec<Target>) -> anyhow::Result<()> {
+    writeln!(md, "## End-to-end latency at fixed rates ({broker}, SQLite)\n")?;
+    writeln!(md, "{}\n", l["method"].as_str().unwrap_or_default())?;
+    writeln!(md, "| consumer | rate | events/s offered | p50 | p90 | p99 | p99.9 | max | added p50 | added p99 | produce p99 |")?;
+    writeln!(md, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")?;
+    for r in l["runs"].as_array().into_iter().flatten() {
+        let ms = |k: &str| r["latency_us"][k].as_f64().map(|v| format!("{:.1} ms", v / 1000.0)).unwrap_or_default();
+        let of = |part: &str, k: &str| r[part][k].as_f64().map(|v| format!("{:.1} ms", v / 1000.0)).unwrap_or_default();
+        writeln!(
+            md,
+            "| {} | {:.0} % | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r["consumer"].as_str().unwrap_or_default(),
+            r["fraction"].as_f64().unwrap_or(0.0) * 100.0,
+            fmt_rate(r["rate"].as_f64().unwrap_or(0.0)),
+            ms("p50"),
+            ms("p90"),
+            ms("p99"),
+            ms("p99_9"),
+            ms("max"),
+            of("added_us", "p50"),
+            of("added_us", "p99"),
+            of("produce_us", "p99")
+        )?;
+    }
+    // What weir adds: its p99 over the hand-written consumer's at the same fraction of
+    // each one's maximum, same broker and sink (tansu's own fetch path is in both).
+    let at_half = |consumer: &str| {
+        l["runs"].as_array().into_iter().flatten().find(|r| r["consumer"] == consumer && r["fraction"].as_f64() == Some(0.5)).and_then(|r| r["added_us"]["p99"].as_f64())
+    };
+    if let Some(w) = at_half("weir") {
+        if let Some(n) = at_half("native") {
+            writeln!(md, "\nOn {broker}, at half its maximum rate, the consumer's part (broker acknowledgement to commit) is {:.1} ms at p99 for weir and {:.1} ms for the hand-written consumer.\n", w / 1000.0, n / 1000.0)?;
+        }
+        targets.push(Target { name: format!("p99 added latency (acknowledged to committed) at half the maximum rate, {broker}"), goal: "≤ 5 ms".into(), measured: Some(w / 1000.0), unit: "ms", met: Some(w <= 5_000.0) });
+    }
+    writeln!(md, "\n![latency percentiles, {broker}](bench/results/{chart})\n")?;
+    Ok(())
+}
+
 /// Grouped bars of the latency percentiles per (consumer, rate).
-fn latency_chart(l: &Value) -> String {
+fn latency_chart(l: &Value, broker: &str) -> String {
     let runs: Vec<&Value> = l["runs"].as_array().into_iter().flatten().collect();
     let keys = ["p50", "p90", "p99", "p99_9"];
     let colours = ["#90cdf4", "#4299e1", "#2b6cb0", "#1a365d"];
@@ -429,7 +440,7 @@ fn latency_chart(l: &Value) -> String {
     let (group_h, bar_h, left, width) = (80.0, 16.0, 190.0, 400.0);
     let height = 60.0 + group_h * runs.len() as f64;
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="700" height="{height}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="15" font-weight="bold">End-to-end latency percentiles (ms), tansu into SQLite</text>"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="700" height="{height}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="15" font-weight="bold">End-to-end latency percentiles (ms), {broker} into SQLite</text>"#
     );
     for (i, r) in runs.iter().enumerate() {
         let y0 = 40.0 + group_h * i as f64;
