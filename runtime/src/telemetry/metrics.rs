@@ -57,6 +57,9 @@ pub struct Metrics {
     pub dead_letters: IntCounterVec,
     /// `pipeline_up{pipeline}`: 1 while the pipeline consumes normally.
     pub up: IntGaugeVec,
+    /// `records_not_delivered_total{pipeline}`: offsets the broker skipped when a pipeline
+    /// resumed a partition where its read model left off (see `pipeline::ResumeCheck`).
+    pub not_delivered: IntCounterVec,
     seen_types: Mutex<HashMap<String, HashSet<String>>>,
 }
 
@@ -102,6 +105,14 @@ impl Metrics {
             &["pipeline", "stage"],
         )
         .expect("metric");
+        let not_delivered = IntCounterVec::new(
+            Opts::new(
+                "records_not_delivered_total",
+                "Offsets the broker skipped when a pipeline resumed a partition where its read model left off.",
+            ),
+            &["pipeline"],
+        )
+        .expect("metric");
         let up = IntGaugeVec::new(Opts::new("pipeline_up", "1 while the pipeline consumes normally."), &["pipeline"])
             .expect("metric");
         for m in [
@@ -112,10 +123,11 @@ impl Metrics {
             Box::new(errors.clone()),
             Box::new(dead_letters.clone()),
             Box::new(up.clone()),
+            Box::new(not_delivered.clone()),
         ] {
             registry.register(m).expect("register");
         }
-        Metrics { registry, events, duration, handler_call, batch_size, errors, dead_letters, up, seen_types: Mutex::default() }
+        Metrics { registry, events, duration, handler_call, batch_size, errors, dead_letters, up, not_delivered, seen_types: Mutex::default() }
     }
 
     /// Counts `n` events of `event_type` with `status` for `pipeline`.
