@@ -178,7 +178,7 @@ fn one(args: &LatencyArgs, broker: &Broker<'_>, root: &std::path::Path, work: &s
         let done = done.clone();
         std::thread::spawn(move || poll_commits(&committed, &done, total))
     };
-    let produced = produce::produce_into(brokers, &topic, &mut load, measured, Some(rate), schedule.clone(), &mut |_| {});
+    let produced = produce::produce_into(brokers, &topic, &mut load, measured, Some(rate), produce::BATCH_RECORDS, schedule.clone(), &mut |_| {});
     if produced.is_err() {
         done.store(true, Ordering::SeqCst);
     }

@@ -117,8 +117,11 @@ pub struct Produced {
 /// Produces `events` events of `load` to `topic`; at `rate` events per second, or as fast
 /// as possible when `None`. `on_progress` is called about once a second.
 pub fn produce(brokers: &str, topic: &str, load: &mut Load, events: u64, rate: Option<f64>, on_progress: &mut dyn FnMut(u64)) -> anyhow::Result<Produced> {
-    produce_into(brokers, topic, load, events, rate, Arc::new(Mutex::new(Schedule::default())), on_progress)
+    produce_into(brokers, topic, load, events, rate, BATCH_RECORDS, Arc::new(Mutex::new(Schedule::default())), on_progress)
 }
+
+/// Records per record batch at most, as the load generator produces by default.
+pub const BATCH_RECORDS: usize = 10_000;
 
 /// [`produce`] with one record per record batch. tansu 0.6.0 answers a fetch that starts
 /// inside a record batch with the batches after it (a Kafka broker returns the batch
@@ -126,32 +129,21 @@ pub fn produce(brokers: &str, topic: &str, load: &mut Load, events: u64, rate: O
 /// in a consumer group does, silently skips the rest of that batch. Runs that hand
 /// partitions over produce this way, so that they measure the consumers, not that bug.
 pub fn produce_unbatched(brokers: &str, topic: &str, load: &mut Load, events: u64) -> anyhow::Result<Produced> {
-    send(brokers, topic, load, events, None, Arc::new(Mutex::new(Schedule::default())), &mut |_| {}, 1)
+    produce_into(brokers, topic, load, events, None, 1, Arc::new(Mutex::new(Schedule::default())), &mut |_| {})
 }
 
-/// [`produce`], recording each delivery in `schedule`.
+/// [`produce`] in record batches of at most `records_per_batch`, recording each delivery
+/// in `schedule`.
+#[allow(clippy::too_many_arguments)]
 pub fn produce_into(
     brokers: &str,
     topic: &str,
     load: &mut Load,
     events: u64,
     rate: Option<f64>,
-    schedule: Arc<Mutex<Schedule>>,
-    on_progress: &mut dyn FnMut(u64),
-) -> anyhow::Result<Produced> {
-    send(brokers, topic, load, events, rate, schedule, on_progress, 10_000)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn send(
-    brokers: &str,
-    topic: &str,
-    load: &mut Load,
-    events: u64,
-    rate: Option<f64>,
-    schedule: Arc<Mutex<Schedule>>,
-    on_progress: &mut dyn FnMut(u64),
     records_per_batch: usize,
+    schedule: Arc<Mutex<Schedule>>,
+    on_progress: &mut dyn FnMut(u64),
 ) -> anyhow::Result<Produced> {
     let producer: BaseProducer<Deliveries> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
