@@ -106,6 +106,12 @@ pub struct Settings {
     pub fetch_wait_ms: u64,
 }
 
+/// The throughput runs' batch window (ms), for weir's `batch.max_wait_ms` and the native
+/// consumer alike.
+pub const BATCH_WAIT_MS: u64 = 20;
+/// The throughput runs' `fetch.wait.max.ms`: tansu holds every fetch for all of it.
+pub const FETCH_WAIT_MS: u64 = 10;
+
 /// A unique-enough name for this run's topics and groups.
 fn run_id() -> String {
     format!("{}-{}", std::process::id(), crate::unix_ms() % 100_000_000)

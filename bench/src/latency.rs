@@ -29,19 +29,19 @@ pub struct LatencyArgs {
     #[arg(long, default_value = "", required_unless_present = "mock_broker")]
     pub brokers: String,
     /// Run on a librdkafka mock cluster hosted by this process instead of `--brokers`. It
-    /// answers a fetch as soon as data is there (tansu holds each fetch for the
-    /// consumer's full wait), so the figures show what the consumer itself adds. It keeps
+    /// answers a fetch that finds data at once (tansu holds each fetch for the consumer's
+    /// full wait), so the figures show more of what the consumer itself adds. It keeps
     /// at most 5 MiB or 100,000 records per partition: enough for a consumer that keeps up.
     #[arg(long)]
     pub mock_broker: bool,
-    /// weir's `batch.max_wait_ms` and the native consumer's batch window. The throughput
-    /// runs use 20 ms; a latency-minded user sets less.
-    #[arg(long, default_value_t = 20)]
+    /// weir's `batch.max_wait_ms` and the native consumer's batch window; by default the
+    /// throughput runs'. A latency-minded user sets less.
+    #[arg(long, default_value_t = e2e::BATCH_WAIT_MS)]
     pub batch_wait_ms: u64,
-    /// librdkafka's `fetch.wait.max.ms` for weir and the native consumer (the throughput
-    /// runs use 10). The mock cluster holds a fetch that finds no new data for all of it,
-    /// even when data arrives meanwhile, so it bounds the latency from below.
-    #[arg(long, default_value_t = 10)]
+    /// librdkafka's `fetch.wait.max.ms` for weir and the native consumer; by default the
+    /// throughput runs'. The mock cluster holds a fetch that finds no new data for all of
+    /// it, even when data arrives meanwhile, so it bounds the latency from below.
+    #[arg(long, default_value_t = e2e::FETCH_WAIT_MS)]
     pub fetch_wait_ms: u64,
     /// The maximum-throughput results (`weir-bench e2e`), for each consumer's maximum.
     #[arg(long)]
@@ -105,12 +105,14 @@ pub fn run(args: &LatencyArgs, root: PathBuf, work: PathBuf, progress: &mut dyn 
             }));
         }
     }
-    let on = if args.mock_broker { "librdkafka's mock cluster, hosted by the harness (it answers fetches at once)" } else { "tansu" };
+    let on = if args.mock_broker { "librdkafka's mock cluster, hosted by the harness (it answers a fetch that finds data at once)" } else { "tansu" };
+    let fractions: Vec<String> = args.fractions.iter().map(|f| format!("{:.0} %", f * 100.0)).collect();
     let method = format!(
-        "On {on}, batches closing {} ms after their first record, fetch.wait.max.ms={}. Each consumer runs on a fresh 3-partition topic into SQLite while seed-style events are produced at a fixed rate for {} s, at 25 %, 50 % and 90 % of that consumer's own maximum from the throughput runs. Latency: from when an event was due to be produced (its schedule, so coordinated omission is corrected) to when its consumer group's committed Kafka offset passed it, read every {} ms with OffsetFetch. `added` is the consumer's part: from the broker's acknowledgement of the event to that commit. weir commits to SQLite first and to Kafka after it, so its figure includes that second commit.",
+        "On {on}, batches closing {} ms after their first record, fetch.wait.max.ms={}. Each consumer runs on a fresh 3-partition topic into SQLite while seed-style events are produced at a fixed rate for {} s, at {} of that consumer's own maximum from the throughput runs. Latency: from when an event was due to be produced (its schedule, so coordinated omission is corrected) to when its consumer group's committed Kafka offset passed it, read every {} ms with OffsetFetch. `added` is the consumer's part: from the broker's acknowledgement of the event to that commit. weir commits to SQLite first and to Kafka after it, so its figure includes that second commit.",
         args.batch_wait_ms,
         args.fetch_wait_ms,
         args.seconds,
+        fractions.join(", "),
         POLL.as_millis()
     );
     let name = if args.mock_broker { "mock" } else { "tansu" };

@@ -177,8 +177,8 @@ fn main() -> anyhow::Result<()> {
                 work,
                 seed: a.seed,
                 creates_topics: true,
-        batch_wait_ms: 20,
-        fetch_wait_ms: 10,
+                batch_wait_ms: e2e::BATCH_WAIT_MS,
+                fetch_wait_ms: e2e::FETCH_WAIT_MS,
             };
             let mut runs = e2e::throughput(&settings, &mut progress)?;
             if a.embedded_events > 0 {

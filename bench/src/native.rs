@@ -39,10 +39,10 @@ pub struct NativeArgs {
     pub idle_exit_ms: u64,
     /// A batch closes this long after its first record (or at 1,000 records), as weir's
     /// `batch.max_wait_ms`.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = crate::e2e::BATCH_WAIT_MS)]
     pub batch_wait_ms: u64,
     /// librdkafka's `fetch.wait.max.ms`, as weir's pipelines get it.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = crate::e2e::FETCH_WAIT_MS)]
     pub fetch_wait_ms: u64,
 }
 

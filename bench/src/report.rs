@@ -417,7 +417,7 @@ fn latency_section(md: &mut String, l: &Value, broker: &str, chart: &str, target
         )?;
     }
     // What weir adds: its p99 over the hand-written consumer's at the same fraction of
-    // each one's maximum, same broker and sink (tansu's own fetch path is in both).
+    // each one's maximum, same broker and sink (the broker's own fetch path is in both).
     let at_half = |consumer: &str| {
         l["runs"].as_array().into_iter().flatten().find(|r| r["consumer"] == consumer && r["fraction"].as_f64() == Some(0.5)).and_then(|r| r["added_us"]["p99"].as_f64())
     };

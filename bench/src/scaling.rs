@@ -45,8 +45,8 @@ pub fn run(args: &ScalingArgs, root: PathBuf, work: PathBuf, progress: &mut dyn 
         work,
         seed: 42,
         creates_topics: true,
-        batch_wait_ms: 20,
-        fetch_wait_ms: 10,
+        batch_wait_ms: e2e::BATCH_WAIT_MS,
+        fetch_wait_ms: e2e::FETCH_WAIT_MS,
     };
     let mut sections = Vec::new();
 
