@@ -170,20 +170,35 @@ impl PipelineRun {
                     // Partitions moved: what this process fetched may be someone else's now,
                     // and what it was given may have progressed elsewhere.
                     let Some(offsets) = retry(control, name, "read_model", || load_offsets(&mut instance, &p.group)) else { break };
-                    if transactional {
-                        let Some(committed) = retry(control, name, "kafka", || source.committed()) else { break };
-                        emitted = Offsets::new();
-                        for ((topic, partition), kafka) in committed {
-                            let db = offsets.get(&(topic.clone(), partition)).copied().unwrap_or(0);
-                            if db < kafka {
+                    // The database is the truth; where Kafka's group is ahead of it, go back.
+                    let Some(committed) = retry(control, name, "kafka", || source.committed()) else { break };
+                    emitted = Offsets::new();
+                    let mut rewound = false;
+                    for ((topic, partition), kafka) in committed {
+                        let db = offsets.get(&(topic.clone(), partition)).copied();
+                        match db {
+                            Some(db) if db < kafka && transactional => {
                                 tracing::info!(pipeline = name, topic, partition, db, kafka, "the read model is behind the last transaction: applying the records again without emitting them twice");
-                                source.rewind(&topic, partition, db);
-                                emitted.insert((topic, partition), kafka);
+                                emitted.insert((topic.clone(), partition), kafka);
                             }
+                            // Kafka's copy is committed after the database's: behind it only
+                            // when the database was restored from an older state.
+                            Some(db) if db < kafka => tracing::warn!(pipeline = name, topic, partition, db, kafka, "the read model is behind the consumer group's committed offset (a database restored from a backup?): applying the records again from the database's offset"),
+                            None if transactional => {
+                                tracing::info!(pipeline = name, topic, partition, kafka, "the read model holds nothing of this partition yet: applying its records from the start without emitting them twice");
+                                emitted.insert((topic.clone(), partition), kafka);
+                            }
+                            None => {
+                                tracing::warn!(pipeline = name, topic, partition, kafka, "the read model holds no offset of this partition but the consumer group is at {kafka}: records before it are not in the read model (to rebuild a wiped database, use a new consumer group)");
+                                continue;
+                            }
+                            Some(_) => continue,
                         }
-                        if !emitted.is_empty() {
-                            records.clear();
-                        }
+                        source.rewind(&topic, partition, db.unwrap_or(0));
+                        rewound = true;
+                    }
+                    if rewound {
+                        records.clear();
                     }
                     resume_check.expect(&offsets, &source.assigned().unwrap_or_default());
                     applied = Some(offsets);

@@ -464,3 +464,50 @@ fn read_model_behind_the_last_transaction_catches_up_without_emitting_twice() {
     let notices_after = consume(&brokers, &notices, usize::MAX, Duration::from_secs(8));
     assert_eq!(notices_after.len(), 2, "no rejection was emitted again: {notices_after:?}\n{log}");
 }
+
+/// A read model restored from a backup is behind the consumer group's committed offsets:
+/// the database is the truth, so weir consumes those partitions again from the
+/// database's offsets and the restored read model catches up (without a new group).
+#[test]
+fn read_model_restored_from_a_backup_catches_up() {
+    let (cluster, brokers, u) = mock_cluster("restored");
+    let (topic, _notices, _dlq) = bank_topics(&cluster, &u, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.db");
+    let file = bank_pipeline(dir.path(), &brokers, &u, &format!("sqlite://{}", path.display()), "", false);
+    let deposits = |range: std::ops::Range<usize>| {
+        let events: Vec<String> = range
+            .map(|n| format!(r#"{{"eventType":"MoneyDeposited","eventId":"d-{n}","data":{{"accountId":"acc-1","amount":1}}}}"#))
+            .collect();
+        let records: Vec<(Option<&str>, &[u8])> = events.iter().map(|v| (Some("acc-1"), v.as_bytes())).collect();
+        produce(&brokers, &topic, &records);
+    };
+    let run_until = |transactions: i64| {
+        let weir = Weir::start(&["--metrics-addr", "off", &file]);
+        eventually(Duration::from_secs(60), "the deposits", Some(&weir), || {
+            (sqlite_balances(&path)?.get("acc-1")?.1 == transactions).then_some(())
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        let (code, log) = weir.terminate();
+        assert_eq!(code, 0, "{log}");
+        log
+    };
+
+    let open = r#"{"eventType":"AccountOpened","eventId":"open","data":{"accountId":"acc-1"}}"#;
+    produce(&brokers, &topic, &[(Some("acc-1"), open.as_bytes())]);
+    deposits(0..10);
+    run_until(10);
+    let backup = dir.path().join("bank.db.backup");
+    std::fs::copy(&path, &backup).unwrap();
+    deposits(10..20);
+    run_until(20);
+
+    std::fs::copy(&backup, &path).unwrap();
+    let _ = std::fs::remove_file(dir.path().join("bank.db-wal"));
+    let _ = std::fs::remove_file(dir.path().join("bank.db-shm"));
+    assert_eq!(sqlite_balances(&path).unwrap()["acc-1"], (10, 10));
+    let log = run_until(20);
+    assert!(log.contains("the read model is behind the consumer group's committed offset"), "{log}");
+    assert_eq!(sqlite_balances(&path).unwrap()["acc-1"], (20, 20));
+    assert!(!log.contains("the broker delivered nothing"), "{log}");
+}

@@ -330,6 +330,64 @@ fn deduplication_by_event_id_skips_republished_events() {
     assert_eq!(code, 0, "{log}");
 }
 
+/// Where the read model left off inside a record batch, tansu 0.6.0 resumes at the next
+/// batch and never delivers the rest (README, known issues). weir cannot make the broker
+/// send those records, but it must say so: a warning naming the offsets and
+/// `records_not_delivered_total`. The database is set back to offset 10 of a 30-record
+/// batch, as a restore from a backup leaves it: weir goes back to the database's offset
+/// (it is the truth, Kafka's group offset is ahead) and tansu delivers from 30. Should
+/// tansu start delivering from 10, this test fails and the known issue can go.
+#[test]
+fn offsets_the_broker_skips_on_resume_are_reported() {
+    let brokers = brokers();
+    let u = unique("skip");
+    let topic = format!("accounts_{u}");
+    create_topics(&brokers, &[&topic, &format!("dlq_{u}")]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::Sqlite(dir.path().join("skip.db"));
+    let file = write_pipeline(dir.path(), "bank.toml", &format!(
+        "[pipeline]\nname = \"bank\"\nbrokers = \"{brokers}\"\ngroup = \"bank-{u}\"\n[source]\ntopics = [\"{topic}\"]\n\
+         [handler]\nkind = \"projection\"\nplugin = \"@PLUGIN_DIR@/bank_account.wasm\"\n\
+         [sink.read_model]\ndatabase = \"{}\"\n[[sink.read_model.tables]]\nname = \"accounts\"\nprimary_key = [\"id\"]\n\
+         columns = {{ id = \"text\", owner = \"text\", balance = \"numeric\", transactions = \"integer\", updated_at = \"timestamptz\" }}\n\
+         [on_error]\ndead_letter_topic = \"dlq_{u}\"\n",
+        db.url()
+    ));
+    let file = file.to_str().unwrap();
+    let open = br#"{"eventType":"AccountOpened","eventId":"o1","data":{"accountId":"a","initialBalance":0}}"#.to_vec();
+    let deposit = |n: usize| format!(r#"{{"eventType":"MoneyDeposited","eventId":"d{n}","data":{{"accountId":"a","amount":1}}}}"#).into_bytes();
+    // One key, so one partition; sent together, so one record batch (offsets 0..29).
+    let events: Vec<Vec<u8>> = std::iter::once(open).chain((1..30).map(deposit)).collect();
+    let records: Vec<(Option<&str>, &[u8])> = events.iter().map(|e| (Some("a"), e.as_slice())).collect();
+    produce(&brokers, &topic, &records);
+    let weir = Weir::start(&["--metrics-addr", "off", file]);
+    eventually(Duration::from_secs(60), "the first 30 events", Some(&weir), || {
+        (db.rows("SELECT CAST(balance AS TEXT) FROM accounts") == Some(vec![vec![s("29")]])).then_some(())
+    });
+    let (code, log) = weir.terminate();
+    assert_eq!(code, 0, "{log}");
+    let conn = rusqlite::Connection::open(dir.path().join("skip.db")).unwrap();
+    let partition: i32 = conn
+        .query_row("SELECT partition FROM weir_offsets WHERE topic = ?1 AND next_offset = 30", [&topic], |r| r.get(0))
+        .expect("the partition of key `a` at offset 30");
+    conn.execute("UPDATE weir_offsets SET next_offset = 10 WHERE topic = ?1 AND partition = ?2", rusqlite::params![topic, partition])
+        .unwrap();
+    drop(conn);
+
+    produce(&brokers, &topic, &[(Some("a"), deposit(30).as_slice())]);
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let weir = Weir::start(&["--metrics-addr", &metrics, file]);
+    eventually(Duration::from_secs(60), "the deposit after the gap", Some(&weir), || {
+        (db.rows("SELECT CAST(balance AS TEXT) FROM accounts") == Some(vec![vec![s("30")]])).then_some(())
+    });
+    let text = http_get(&metrics, "/metrics").unwrap();
+    assert!(text.contains(r#"records_not_delivered_total{pipeline="bank"} 20"#), "{text}");
+    let (code, log) = weir.terminate();
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("the read model is behind the consumer group's committed offset"), "{log}");
+    assert!(log.contains("the broker delivered nothing of offsets 10..29"), "{log}");
+}
+
 /// tansu has no transactions: an `exactly_once` pipeline is refused with a clear error,
 /// by `weir check --connect` before and by `weir run` at start.
 #[test]
