@@ -38,3 +38,27 @@ fn seed_scenario_on_the_embedded_default() {
     assert!(ada.contains("| 150 "), "{ada}");
     assert!(text.contains("WithdrawalRejected"), "{text}");
 }
+
+/// Where the address space is limited (`ulimit -v`), the pooling allocator cannot reserve
+/// its slots: weir says so and runs the pipeline with instances allocated on demand.
+#[test]
+fn limited_address_space_falls_back_to_on_demand_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("limited.db").display());
+    let orders = format!("order-events={}", repo().join("samples/order-events.jsonl").display());
+    let pipeline = repo().join("pipelines/order-summary.toml");
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 16000000 && exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_weir")])
+        .args(["run", "--exit-when-idle", "--metrics-addr", "off", "--database", &db, "--input", &orders])
+        .arg(&pipeline)
+        .env("WEIR_CACHE_DIR", repo().join("target/weir-test-cache"))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("pooling allocator is unavailable"), "{log}");
+    assert!(log.contains("every pipeline is idle"), "{log}");
+    let show = weir(&["show", "--database", &db]).arg(&pipeline).output().unwrap();
+    let text = String::from_utf8(show.stdout).unwrap();
+    assert!(text.contains("order_summaries (3 rows)"), "{text}");
+}

@@ -33,6 +33,39 @@ pub struct Plugin {
     pub(super) engine: wasmtime::Engine,
 }
 
+/// Instances the pooling allocator holds slots for, at most, at once (one per pipeline
+/// worker, plus the replacement of a trapped one and the new version during a reload).
+pub const POOLED_INSTANCES: u32 = 1000;
+
+/// Function-table entries a core module may have in a pooled slot: roomy enough for the
+/// interpreters componentize-py and componentize-js embed.
+const POOLED_TABLE_ELEMENTS: usize = 100_000;
+
+/// An engine with the pooling allocator, which keeps instance memory and tables in
+/// reserved slots and resets them instead of mapping and unmapping them per instance:
+/// instantiation and tearing down an instance cost about half (BENCHMARKS.md). The slots
+/// are address space only (4 GiB reserved per linear memory, nothing resident until
+/// used). Where the address space is limited (`ulimit -v`) and the reservation fails,
+/// the engine falls back to allocating on demand.
+fn pooled_engine(config: &mut wasmtime::Config) -> anyhow::Result<wasmtime::Engine> {
+    let mut pool = wasmtime::PoolingAllocationConfig::default();
+    pool.total_component_instances(POOLED_INSTANCES)
+        .total_core_instances(POOLED_INSTANCES * 4)
+        .total_memories(POOLED_INSTANCES)
+        .total_tables(POOLED_INSTANCES * 2)
+        .total_stacks(POOLED_INSTANCES)
+        .table_elements(POOLED_TABLE_ELEMENTS);
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    match wt(wasmtime::Engine::new(config)) {
+        Ok(engine) => Ok(engine),
+        Err(e) => {
+            tracing::warn!("wasmtime's pooling allocator is unavailable ({e:#}); allocating plugin instances on demand");
+            config.allocation_strategy(wasmtime::InstanceAllocationStrategy::OnDemand);
+            wt(wasmtime::Engine::new(config)).context("creating the wasmtime engine")
+        }
+    }
+}
+
 impl Engine {
     /// A new engine. `cache_dir` keeps compiled components between runs (None: no cache).
     pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
@@ -45,7 +78,7 @@ impl Engine {
         if std::env::var_os("WEIR_WASM_PROFILER").is_some_and(|p| p == "perfmap") {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
-        let inner = wt(wasmtime::Engine::new(&config)).context("creating the wasmtime engine")?;
+        let inner = pooled_engine(&mut config)?;
 
         let mut linker = Linker::new(&inner);
         wt(wasmtime_wasi::p2::add_to_linker_sync(&mut linker)).context("linking WASI")?;
