@@ -288,6 +288,24 @@ fn rebalances_and_cut_database_connections_lose_and_double_nothing() {
     assert!(consume(&brokers, &dlq, usize::MAX, Duration::from_secs(2)).is_empty());
 }
 
+/// A deposit of 1 to `acc-1`, event id `d-N`.
+fn deposit(n: usize) -> String {
+    format!(r#"{{"eventType":"MoneyDeposited","eventId":"d-{n}","data":{{"accountId":"acc-1","amount":1}}}}"#)
+}
+
+/// Runs the pipeline in `file` until `acc-1` in the SQLite read model at `path` counts
+/// `transactions`, then stops it with SIGTERM; returns its log.
+fn run_until_transactions(file: &str, path: &std::path::Path, transactions: i64) -> String {
+    let weir = Weir::start(&["--metrics-addr", "off", file]);
+    eventually(Duration::from_secs(60), "the deposits", Some(&weir), || {
+        (sqlite_balances(path)?.get("acc-1")?.1 == transactions).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, log) = weir.terminate();
+    assert_eq!(code, 0, "{log}");
+    log
+}
+
 /// Balance and transaction count per account, from a SQLite read model.
 fn sqlite_balances(path: &std::path::Path) -> Option<BTreeMap<String, (i64, i64)>> {
     let conn = rusqlite::Connection::open(path).ok()?;
@@ -399,18 +417,8 @@ fn read_model_behind_the_last_transaction_catches_up_without_emitting_twice() {
         let records: Vec<(Option<&str>, &[u8])> = events.iter().map(|v| (Some("acc-1"), v.as_bytes())).collect();
         produce(&brokers, &topic, &records);
     };
-    let deposit = |n: usize| format!(r#"{{"eventType":"MoneyDeposited","eventId":"d-{n}","data":{{"accountId":"acc-1","amount":1}}}}"#);
     let overdraft = |n: usize| format!(r#"{{"eventType":"MoneyWithdrawn","eventId":"w-{n}","data":{{"accountId":"acc-1","amount":1000}}}}"#);
-    let run_until = |transactions: i64| {
-        let weir = Weir::start(&["--metrics-addr", "off", &file]);
-        eventually(Duration::from_secs(60), "the deposits", Some(&weir), || {
-            (sqlite_balances(&path)?.get("acc-1")?.1 == transactions).then_some(())
-        });
-        std::thread::sleep(Duration::from_millis(500));
-        let (code, log) = weir.terminate();
-        assert_eq!(code, 0, "{log}");
-        log
-    };
+    let run_until = |transactions: i64| run_until_transactions(&file, &path, transactions);
 
     let mut first = vec![r#"{"eventType":"AccountOpened","eventId":"open","data":{"accountId":"acc-1"}}"#.to_owned()];
     first.extend((0..10).map(deposit));
@@ -476,22 +484,11 @@ fn read_model_restored_from_a_backup_catches_up() {
     let path = dir.path().join("bank.db");
     let file = bank_pipeline(dir.path(), &brokers, &u, &format!("sqlite://{}", path.display()), "", false);
     let deposits = |range: std::ops::Range<usize>| {
-        let events: Vec<String> = range
-            .map(|n| format!(r#"{{"eventType":"MoneyDeposited","eventId":"d-{n}","data":{{"accountId":"acc-1","amount":1}}}}"#))
-            .collect();
+        let events: Vec<String> = range.map(deposit).collect();
         let records: Vec<(Option<&str>, &[u8])> = events.iter().map(|v| (Some("acc-1"), v.as_bytes())).collect();
         produce(&brokers, &topic, &records);
     };
-    let run_until = |transactions: i64| {
-        let weir = Weir::start(&["--metrics-addr", "off", &file]);
-        eventually(Duration::from_secs(60), "the deposits", Some(&weir), || {
-            (sqlite_balances(&path)?.get("acc-1")?.1 == transactions).then_some(())
-        });
-        std::thread::sleep(Duration::from_millis(500));
-        let (code, log) = weir.terminate();
-        assert_eq!(code, 0, "{log}");
-        log
-    };
+    let run_until = |transactions: i64| run_until_transactions(&file, &path, transactions);
 
     let open = r#"{"eventType":"AccountOpened","eventId":"open","data":{"accountId":"acc-1"}}"#;
     produce(&brokers, &topic, &[(Some("acc-1"), open.as_bytes())]);
