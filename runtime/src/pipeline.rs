@@ -177,22 +177,18 @@ impl PipelineRun {
                     for ((topic, partition), kafka) in committed {
                         let db = offsets.get(&(topic.clone(), partition)).copied();
                         match db {
-                            Some(db) if db < kafka && transactional => {
-                                tracing::info!(pipeline = name, topic, partition, db, kafka, "the read model is behind the last transaction: applying the records again without emitting them twice");
+                            Some(db) if db >= kafka => continue,
+                            _ if transactional => {
+                                tracing::info!(pipeline = name, topic, partition, db = db.unwrap_or(0), kafka, "the read model is behind the last transaction: applying the records again without emitting them twice");
                                 emitted.insert((topic.clone(), partition), kafka);
                             }
-                            // Kafka's copy is committed after the database's: behind it only
+                            // Kafka's copy is committed after the database's: ahead of it only
                             // when the database was restored from an older state.
-                            Some(db) if db < kafka => tracing::warn!(pipeline = name, topic, partition, db, kafka, "the read model is behind the consumer group's committed offset (a database restored from a backup?): applying the records again from the database's offset"),
-                            None if transactional => {
-                                tracing::info!(pipeline = name, topic, partition, kafka, "the read model holds nothing of this partition yet: applying its records from the start without emitting them twice");
-                                emitted.insert((topic.clone(), partition), kafka);
-                            }
+                            Some(db) => tracing::warn!(pipeline = name, topic, partition, db, kafka, "the read model is behind the consumer group's committed offset (a database restored from a backup?): applying the records again from the database's offset"),
                             None => {
                                 tracing::warn!(pipeline = name, topic, partition, kafka, "the read model holds no offset of this partition but the consumer group is at {kafka}: records before it are not in the read model (to rebuild a wiped database, use a new consumer group)");
                                 continue;
                             }
-                            Some(_) => continue,
                         }
                         source.rewind(&topic, partition, db.unwrap_or(0));
                         rewound = true;

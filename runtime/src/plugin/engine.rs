@@ -35,7 +35,7 @@ pub struct Plugin {
 
 /// Instances the pooling allocator holds slots for, at most, at once (one per pipeline
 /// worker, plus the replacement of a trapped one and the new version during a reload).
-pub const POOLED_INSTANCES: u32 = 1000;
+const POOLED_INSTANCES: u32 = 1000;
 
 /// Function-table entries a core module may have in a pooled slot: roomy enough for the
 /// interpreters componentize-py and componentize-js embed.
@@ -43,7 +43,8 @@ const POOLED_TABLE_ELEMENTS: usize = 100_000;
 
 /// An engine with the pooling allocator, which keeps instance memory and tables in
 /// reserved slots and resets them instead of mapping and unmapping them per instance:
-/// instantiation and tearing down an instance cost about half (BENCHMARKS.md). The slots
+/// instantiating and tearing down an instance took 0.56–0.71× as long as on demand,
+/// measured side by side (issue 11, stop 16). The slots
 /// are address space only (4 GiB reserved per linear memory, nothing resident until
 /// used). Where the address space is limited (`ulimit -v`) and the reservation fails,
 /// the engine falls back to allocating on demand.
@@ -53,7 +54,6 @@ fn pooled_engine(config: &mut wasmtime::Config) -> anyhow::Result<wasmtime::Engi
         .total_core_instances(POOLED_INSTANCES * 4)
         .total_memories(POOLED_INSTANCES)
         .total_tables(POOLED_INSTANCES * 2)
-        .total_stacks(POOLED_INSTANCES)
         .table_elements(POOLED_TABLE_ELEMENTS);
     config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     match wt(wasmtime::Engine::new(config)) {
