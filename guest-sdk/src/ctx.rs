@@ -83,6 +83,12 @@ impl<'b> Ctx<'b> {
         Ctx { backend, input, origin }
     }
 
+    /// The position of the event being handled in its batch (what the host's imports
+    /// take as `input`).
+    pub fn input(&self) -> u32 {
+        self.input
+    }
+
     #[inline]
     fn table(&self, name: &str) -> Result<(u16, &TableSchema), Error> {
         let tables = &self.backend.schema().tables;

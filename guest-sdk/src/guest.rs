@@ -13,7 +13,7 @@ pub mod bindings {
         pub_export_macro: true,
         default_bindings_module: "::weir_sdk::__private::bindings",
         // The SDK's `Value` has the WIT variant's shape: rows cross without a conversion.
-        with: { "weir:plugin/types@0.1.0/value": crate::Value },
+        with: { "weir:plugin/types@0.1.1/value": crate::Value },
     });
 }
 
@@ -38,7 +38,11 @@ pub(crate) fn declared_table(table: &str) -> Option<&'static TableSchema> {
     schema().tables.iter().find(|t| crate::same(&t.name, table)).filter(|t| t.columns.len() <= 64)
 }
 
-struct HostBackend;
+/// Forwards to the host's imports. Rows and keys cross packed, through one buffer
+/// reused for the whole batch.
+struct HostBackend {
+    packed: Vec<u8>,
+}
 
 impl Backend for HostBackend {
     fn schema(&self) -> &Schema {
@@ -46,14 +50,20 @@ impl Backend for HostBackend {
     }
 
     fn get(&mut self, table: u16, key: Vec<Value>) -> Option<Vec<Value>> {
-        read_model::get(table, &key).map(|row| row.values)
+        self.packed.clear();
+        crate::packed::encode(&mut self.packed, &key);
+        let row = read_model::get_packed(table, &self.packed)?;
+        let mut values = Vec::with_capacity(schema().tables.get(table as usize).map_or(0, |t| t.columns.len()));
+        crate::packed::decode(&row, &mut values).expect("the host answers with packed values");
+        Some(values)
     }
 
     fn upsert(&mut self, input: u32, table: u16, values: Vec<Value>) {
-        let row = types::Row { table, values };
-        read_model::upsert(input, &row);
+        self.packed.clear();
+        crate::packed::encode(&mut self.packed, &values);
+        read_model::upsert_packed(input, table, &self.packed);
         // The storage, back for the next row.
-        crate::row::recycle(row.values);
+        crate::row::recycle(values);
     }
 
     fn delete(&mut self, input: u32, table: u16, values: Vec<Value>) {
@@ -97,7 +107,7 @@ pub fn run_batch(
     handler: impl Fn(&Event, &mut Ctx) -> Result<(), Error>,
 ) -> Vec<types::Failure> {
     let mut failures = Vec::new();
-    let mut backend = HostBackend;
+    let mut backend = HostBackend { packed: Vec::with_capacity(256) };
     for (k, row) in batch.index.chunks_exact(ROW).enumerate() {
         let bytes = &batch.bytes[..];
         let event_type = u16::from_le_bytes([row[20], row[21]]);

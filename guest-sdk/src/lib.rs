@@ -26,6 +26,7 @@ mod alloc;
 mod ctx;
 mod error;
 mod event;
+mod packed;
 mod row;
 pub mod testing;
 mod value;

@@ -33,8 +33,12 @@ struct Harness {
 
 impl Harness {
     fn new(plugin: &str, tables: &[Table], topics: &[&str], limits: PluginLimits) -> Self {
+        Harness::with_path(&common::plugin(plugin), tables, topics, limits)
+    }
+
+    fn with_path(path: &std::path::Path, tables: &[Table], topics: &[&str], limits: PluginLimits) -> Self {
         let engine = Engine::new(None).unwrap();
-        let plugin = engine.load(&common::plugin(plugin)).unwrap();
+        let plugin = engine.load(path).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = weir::sink::sql::open_url(
             &format!("sqlite://{}", dir.path().join("t.db").display()),
@@ -220,4 +224,37 @@ fn writes_of_a_failed_event_are_dropped_even_when_later_events_read_them() {
     assert!(outcome.changes.iter().all(|(_, c)| matches!(c, Change::Upsert(_))));
     // `y` was computed without the failed write: the batch ran again without event 0.
     assert_eq!(item_ids(&mut h), vec!["y=null", "z=1"]);
+}
+
+#[test]
+fn malformed_packed_rows_and_keys_fail_only_their_event() {
+    let mut h = hostile();
+    let outcome = h.run(&[
+        ("Ok", json!({"id": "a"})),
+        ("BadPacked", json!({})),
+        ("ShortPacked", json!({})),
+        ("NullKey", json!({})),
+        ("BadKey", json!({})),
+        ("Ok", json!({"id": "b"})),
+    ]);
+    let failed: Vec<(u32, &str)> = outcome.failures.iter().map(|f| (f.position, f.message.as_str())).collect();
+    assert_eq!(failed.len(), 4, "{failed:?}");
+    assert_eq!(failed[0], (1, "plugin wrote a row to `items` that is not valid packed values: malformed packed value at byte 0: unknown tag"));
+    assert_eq!(failed[1], (2, "plugin wrote 1 values to table `items`, which has 2 columns"));
+    assert_eq!(failed[2], (3, "plugin wrote a row to `items` with NULL key column `id`"));
+    assert_eq!(failed[3].0, 4);
+    assert!(failed[3].1.contains("plugin read `items` with a key that is not valid packed values"), "{}", failed[3].1);
+    assert_eq!(item_ids(&mut h), vec!["a=1", "b=1"]);
+}
+
+#[test]
+fn a_plugin_built_against_the_previous_contract_version_still_runs() {
+    // Hand-written (see the file): imports `weir:plugin/context@0.1.0`, which this host
+    // serves as 0.1.1; loading fails if wasmtime does not link the two.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plugin-0.1.0.wat");
+    let limits = PluginLimits { memory_mib: 16, deadline_ms: 1000 };
+    let mut h = Harness::with_path(&path, &order_tables(), &[], limits);
+    let outcome = h.run(&[("OrderPlaced", json!({"orderId": "o-1"})), ("OrderShipped", json!({"orderId": "o-1"}))]);
+    assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+    assert!(outcome.changes.is_empty());
 }

@@ -3,37 +3,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-// Imported Functions from `weir:plugin/read-model@0.1.0`
+// Imported Functions from `weir:plugin/read-model@0.1.1`
 
-__attribute__((__import_module__("weir:plugin/read-model@0.1.0"), __import_name__("get")))
+__attribute__((__import_module__("weir:plugin/read-model@0.1.1"), __import_name__("get")))
 extern void __wasm_import_weir_plugin_read_model_get(int32_t, uint8_t *, size_t, uint8_t *);
 
-__attribute__((__import_module__("weir:plugin/read-model@0.1.0"), __import_name__("upsert")))
+__attribute__((__import_module__("weir:plugin/read-model@0.1.1"), __import_name__("upsert")))
 extern void __wasm_import_weir_plugin_read_model_upsert(int32_t, int32_t, uint8_t *, size_t);
 
-__attribute__((__import_module__("weir:plugin/read-model@0.1.0"), __import_name__("delete")))
+__attribute__((__import_module__("weir:plugin/read-model@0.1.1"), __import_name__("delete")))
 extern void __wasm_import_weir_plugin_read_model_delete(int32_t, int32_t, uint8_t *, size_t);
 
-// Imported Functions from `weir:plugin/topics@0.1.0`
+__attribute__((__import_module__("weir:plugin/read-model@0.1.1"), __import_name__("get-packed")))
+extern void __wasm_import_weir_plugin_read_model_get_packed(int32_t, uint8_t *, size_t, uint8_t *);
 
-__attribute__((__import_module__("weir:plugin/topics@0.1.0"), __import_name__("emit")))
+__attribute__((__import_module__("weir:plugin/read-model@0.1.1"), __import_name__("upsert-packed")))
+extern void __wasm_import_weir_plugin_read_model_upsert_packed(int32_t, int32_t, uint8_t *, size_t);
+
+// Imported Functions from `weir:plugin/topics@0.1.1`
+
+__attribute__((__import_module__("weir:plugin/topics@0.1.1"), __import_name__("emit")))
 extern void __wasm_import_weir_plugin_topics_emit(int32_t, int32_t, int32_t, uint8_t *, size_t, uint8_t *, size_t, uint8_t *, size_t);
 
-// Imported Functions from `weir:plugin/context@0.1.0`
+// Imported Functions from `weir:plugin/context@0.1.1`
 
-__attribute__((__import_module__("weir:plugin/context@0.1.0"), __import_name__("record-info")))
+__attribute__((__import_module__("weir:plugin/context@0.1.1"), __import_name__("record-info")))
 extern void __wasm_import_weir_plugin_context_record_info(int32_t, uint8_t *);
 
-__attribute__((__import_module__("weir:plugin/context@0.1.0"), __import_name__("log")))
+__attribute__((__import_module__("weir:plugin/context@0.1.1"), __import_name__("log")))
 extern void __wasm_import_weir_plugin_context_log(int32_t, uint8_t *, size_t);
 
-__attribute__((__import_module__("weir:plugin/context@0.1.0"), __import_name__("tables")))
+__attribute__((__import_module__("weir:plugin/context@0.1.1"), __import_name__("tables")))
 extern void __wasm_import_weir_plugin_context_tables(uint8_t *);
 
-__attribute__((__import_module__("weir:plugin/context@0.1.0"), __import_name__("topics")))
+__attribute__((__import_module__("weir:plugin/context@0.1.1"), __import_name__("topics")))
 extern void __wasm_import_weir_plugin_context_topics(uint8_t *);
 
-__attribute__((__import_module__("weir:plugin/context@0.1.0"), __import_name__("pipeline")))
+__attribute__((__import_module__("weir:plugin/context@0.1.1"), __import_name__("pipeline")))
 extern void __wasm_import_weir_plugin_context_pipeline(uint8_t *);
 
 // Exported Functions from `projection`
@@ -305,6 +311,31 @@ void weir_plugin_read_model_upsert(uint32_t input, weir_plugin_read_model_row_t 
 
 void weir_plugin_read_model_delete(uint32_t input, weir_plugin_read_model_row_t *row) {
   __wasm_import_weir_plugin_read_model_delete((int32_t) (input), (int32_t) ((*row).table), (uint8_t *) ((*row).values).ptr, ((*row).values).len);
+}
+
+bool weir_plugin_read_model_get_packed(uint16_t table, projection_list_u8_t *key, projection_list_u8_t *ret) {
+  __attribute__((__aligned__(sizeof(void*))))
+  uint8_t ret_area[(3*sizeof(void*))];
+  uint8_t *ptr = (uint8_t *) &ret_area;
+  __wasm_import_weir_plugin_read_model_get_packed((int32_t) (table), (uint8_t *) (*key).ptr, (*key).len, ptr);
+  projection_option_list_u8_t option;
+  switch ((int32_t) *((uint8_t*) (ptr + 0))) {
+    case 0: {
+      option.is_some = false;
+      break;
+    }
+    case 1: {
+      option.is_some = true;
+      option.val = (projection_list_u8_t) { (uint8_t*)(*((uint8_t **) (ptr + sizeof(void*)))), (*((size_t*) (ptr + (2*sizeof(void*))))) };
+      break;
+    }
+  }
+  *ret = option.val;
+  return option.is_some;
+}
+
+void weir_plugin_read_model_upsert_packed(uint32_t input, uint16_t table, projection_list_u8_t *values) {
+  __wasm_import_weir_plugin_read_model_upsert_packed((int32_t) (input), (int32_t) (table), (uint8_t *) (*values).ptr, (*values).len);
 }
 
 void weir_plugin_topics_emit(uint32_t input, weir_plugin_topics_outgoing_t *event) {

@@ -45,6 +45,17 @@ typedef struct weir_plugin_types_batch_t {
 } weir_plugin_types_batch_t;
 
 // One column value. `json` is raw JSON text (a JSONB column on PostgreSQL).
+// 
+// Packed values (`read-model.upsert-packed`, `get-packed`): a row's or a key's values
+// one after the other in one `list<u8>`, each a tag byte and its payload,
+// little-endian:
+// 
+//   0 null                      1 boolean: one byte, 0 or 1
+//   2 integer: s64              3 float: f64 bits as u64
+//   4 text: u32 length, then that many bytes of UTF-8
+//   5 json: u32 length, then that many bytes of raw JSON
+// 
+// One buffer per row crosses instead of one allocation per text value.
 typedef struct weir_plugin_types_value_t {
   uint8_t tag;
   union {
@@ -162,17 +173,21 @@ typedef struct {
   size_t len;
 } projection_list_failure_t;
 
-// Imported Functions from `weir:plugin/read-model@0.1.0`
+// Imported Functions from `weir:plugin/read-model@0.1.1`
 // The row of `table` whose primary key equals `key` (values in primary-key order).
 extern bool weir_plugin_read_model_get(uint16_t table, weir_plugin_read_model_list_value_t *key, weir_plugin_read_model_row_t *ret);
 extern void weir_plugin_read_model_upsert(uint32_t input, weir_plugin_read_model_row_t *row);
 // Deletes the row whose primary key the given row carries; other values are ignored.
 extern void weir_plugin_read_model_delete(uint32_t input, weir_plugin_read_model_row_t *row);
+// `get` with the key's values and the row's values packed (see `types.value`).
+extern bool weir_plugin_read_model_get_packed(uint16_t table, projection_list_u8_t *key, projection_list_u8_t *ret);
+// `upsert` with the row's values packed (see `types.value`), in declared column order.
+extern void weir_plugin_read_model_upsert_packed(uint32_t input, uint16_t table, projection_list_u8_t *values);
 
-// Imported Functions from `weir:plugin/topics@0.1.0`
+// Imported Functions from `weir:plugin/topics@0.1.1`
 extern void weir_plugin_topics_emit(uint32_t input, weir_plugin_topics_outgoing_t *event);
 
-// Imported Functions from `weir:plugin/context@0.1.0`
+// Imported Functions from `weir:plugin/context@0.1.1`
 // Kafka metadata of an input event (`origin` from the batch index).
 extern void weir_plugin_context_record_info(uint32_t origin, weir_plugin_context_record_meta_t *ret);
 // Logs through the host's logger. Levels: 0 error, 1 warn, 2 info, 3 debug, 4 trace.

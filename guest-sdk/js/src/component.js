@@ -26,6 +26,9 @@ export const readModel = {
   get: (table, key) => h().get(table, key),
   upsert: (input, row) => h().upsert(input, row),
   delete: (input, row) => h().delete(input, row),
+  // The component imports the whole interface; the JavaScript SDK never calls these.
+  getPacked: () => { throw new Error('read-model.get-packed: not used by the JavaScript SDK'); },
+  upsertPacked: () => { throw new Error('read-model.upsert-packed: not used by the JavaScript SDK'); },
 };
 export const topics = { emit: (input, outgoing) => h().emit(input, outgoing) };
 export const context = {

@@ -6,9 +6,9 @@
 //   import { handle as onEvent } from './plugin.js';
 //   export const handle = projection(onEvent);
 
-import * as readModel from 'weir:plugin/read-model@0.1.0';
-import * as topics from 'weir:plugin/topics@0.1.0';
-import * as context from 'weir:plugin/context@0.1.0';
+import * as readModel from 'weir:plugin/read-model@0.1.1';
+import * as topics from 'weir:plugin/topics@0.1.1';
+import * as context from 'weir:plugin/context@0.1.1';
 
 import { runBatch, Schema } from './index.js';
 

@@ -173,8 +173,10 @@ fn write_atomically(dir: &Path, file: &Path, bytes: &[u8]) -> anyhow::Result<()>
 }
 
 fn check_is_component(bytes: &[u8]) -> anyhow::Result<()> {
-    // WebAssembly text (`.wat`) is compiled as it is; wasmtime reports its errors.
-    if bytes.trim_ascii_start().starts_with(b"(") {
+    // WebAssembly text (`.wat`, which may open with a comment) is compiled as it is;
+    // wasmtime reports its errors.
+    let text = bytes.trim_ascii_start();
+    if text.starts_with(b"(") || text.starts_with(b";;") {
         return Ok(());
     }
     match bytes.get(..8) {

@@ -8,7 +8,8 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::weir::plugin::{context, read_model, topics, types};
-use super::overlay::{Change, Overlay, encode_key};
+use super::overlay::{Change, Overlay};
+use super::packed::{PackError, PackedRow, encode_key};
 use super::Value;
 use crate::sink::sql::ReadStore;
 
@@ -137,32 +138,78 @@ impl HostState {
     }
 
     /// Checks a row from the plugin and records it in the overlay; on a problem, rejects
-    /// its input instead.
-    fn write(&mut self, input: u32, row: types::Row, change: fn(Vec<Value>) -> Change) {
+    /// its input instead. `pack` checks or packs the values for the table's column count.
+    fn write(&mut self, input: u32, table: u16, pack: impl FnOnce(usize) -> Result<PackedRow, PackError>, change: fn(PackedRow) -> Change) {
         let position = self.position(input);
-        let Some(table) = self.schema.tables.get(row.table as usize) else {
-            let message = format!("plugin wrote to table #{} but the pipeline declares {}", row.table, self.schema.tables.len());
+        let Some(schema) = self.schema.tables.get(table as usize) else {
+            let message = format!("plugin wrote to table #{table} but the pipeline declares {}", self.schema.tables.len());
             self.rejected.push((position, message));
             return;
         };
-        if row.values.len() != table.columns.len() {
-            let message = format!(
-                "plugin wrote {} values to table `{}`, which has {} columns",
-                row.values.len(),
-                table.name,
-                table.columns.len()
-            );
+        let row = match pack(schema.columns.len()) {
+            Ok(row) => row,
+            Err(PackError::Count { found, expected }) => {
+                let message = format!("plugin wrote {found} values to table `{}`, which has {expected} columns", schema.name);
+                self.rejected.push((position, message));
+                return;
+            }
+            Err(e) => {
+                self.rejected.push((position, format!("plugin wrote a row to `{}` that is not valid packed values: {e}", schema.name)));
+                return;
+            }
+        };
+        row.key_into(&schema.key_positions, &mut self.key);
+        // A NULL key column is encoded as the single byte 0; any other value is longer.
+        if let Some(&k) = schema.key_positions.iter().find(|&&k| row.encoded(k) == [0]) {
+            let message = format!("plugin wrote a row to `{}` with NULL key column `{}`", schema.name, schema.columns[k]);
             self.rejected.push((position, message));
             return;
         }
-        if let Some(&k) = table.key_positions.iter().find(|&&k| matches!(row.values[k], Value::Null)) {
-            let message = format!("plugin wrote a row to `{}` with NULL key column `{}`", table.name, table.columns[k]);
-            self.rejected.push((position, message));
-            return;
-        }
-        encode_key(&mut self.key, table.key_positions.iter().map(|&k| &row.values[k]));
-        self.overlay.write(position, row.table, &self.key, change(row.values));
+        self.overlay.write(position, table, &self.key, change(row));
     }
+
+    /// Writes a row that came as a `list<value>` (the Python, JavaScript, C and Go SDKs).
+    fn write_values(&mut self, input: u32, row: types::Row, change: fn(PackedRow) -> Change) {
+        let pack = |columns| match row.values.len() {
+            n if n == columns => Ok(PackedRow::from_values(&row.values)),
+            found => Err(PackError::Count { found, expected: columns }),
+        };
+        self.write(input, row.table, pack, change);
+    }
+
+    /// The row of `table` with the encoded key `key` (checked by the caller): this
+    /// batch's own write first, then the database. `values` decodes the key for the
+    /// database when it is needed.
+    fn read(&mut self, table: u16, key: &[u8], values: impl FnOnce() -> Vec<Value>) -> wasmtime::Result<Option<PackedRow>> {
+        if let Some(own) = self.overlay.get(table, key) {
+            return Ok(own.cloned());
+        }
+        let Some(store) = self.store.as_mut() else {
+            return Ok(None);
+        };
+        match store.get(table as usize, &values()) {
+            Ok(row) => Ok(row),
+            Err(e) => {
+                let message = format!("read-model get on `{}` failed: {e:#}", self.schema.tables[table as usize].name);
+                self.host_error = Some(e);
+                wasmtime::bail!("{message}")
+            }
+        }
+    }
+
+    /// The schema of `table` for a read; a plugin asking for an undeclared table is
+    /// stopped (a trap), as one asking with the wrong number of key values is.
+    fn read_schema(&self, table: u16) -> wasmtime::Result<&TableSchema> {
+        match self.schema.tables.get(table as usize) {
+            Some(schema) => Ok(schema),
+            None => wasmtime::bail!("plugin read table #{table}, which the pipeline does not declare"),
+        }
+    }
+}
+
+/// The trap of a read with `found` key values where `schema`'s key has another number.
+fn wrong_key_count(schema: &TableSchema, found: usize) -> wasmtime::Error {
+    wasmtime::format_err!("plugin read `{}` with {found} key values; its key has {}", schema.name, schema.key_positions.len())
 }
 
 impl WasiView for HostState {
@@ -175,36 +222,39 @@ impl types::Host for HostState {}
 
 impl read_model::Host for HostState {
     fn get(&mut self, table: u16, key: Vec<Value>) -> wasmtime::Result<Option<types::Row>> {
-        let Some(schema) = self.schema.tables.get(table as usize) else {
-            wasmtime::bail!("plugin read table #{table}, which the pipeline does not declare");
-        };
+        let schema = self.read_schema(table)?;
         if key.len() != schema.key_positions.len() {
-            wasmtime::bail!("plugin read `{}` with {} key values; its key has {}", schema.name, key.len(), schema.key_positions.len());
+            return Err(wrong_key_count(schema, key.len()));
         }
-        encode_key(&mut self.key, key.iter());
-        if let Some(own) = self.overlay.get(table, &self.key) {
-            return Ok(own.map(|values| types::Row { table, values: values.clone() }));
-        }
-        let Some(store) = self.store.as_mut() else {
-            return Ok(None);
+        let mut encoded = std::mem::take(&mut self.key);
+        encode_key(&mut encoded, key.iter());
+        let row = self.read(table, &encoded, || key);
+        self.key = encoded;
+        Ok(row?.map(|row| types::Row { table, values: row.to_values() }))
+    }
+
+    fn get_packed(&mut self, table: u16, key: Vec<u8>) -> wasmtime::Result<Option<Vec<u8>>> {
+        let schema = self.read_schema(table)?;
+        let key = match PackedRow::new(key, schema.key_positions.len()) {
+            Ok(key) => key,
+            Err(PackError::Count { found, .. }) => return Err(wrong_key_count(schema, found)),
+            Err(e) => wasmtime::bail!("plugin read `{}` with a key that is not valid packed values: {e}", schema.name),
         };
-        match store.get(table as usize, &key) {
-            Ok(row) => Ok(row.map(|values| types::Row { table, values })),
-            Err(e) => {
-                let message = format!("read-model get on `{}` failed: {e:#}", schema.name);
-                self.host_error = Some(e);
-                wasmtime::bail!("{message}")
-            }
-        }
+        Ok(self.read(table, key.bytes(), || key.to_values())?.map(PackedRow::into_bytes))
     }
 
     fn upsert(&mut self, input: u32, row: types::Row) -> wasmtime::Result<()> {
-        self.write(input, row, Change::Upsert);
+        self.write_values(input, row, Change::Upsert);
+        Ok(())
+    }
+
+    fn upsert_packed(&mut self, input: u32, table: u16, values: Vec<u8>) -> wasmtime::Result<()> {
+        self.write(input, table, |columns| PackedRow::new(values, columns), Change::Upsert);
         Ok(())
     }
 
     fn delete(&mut self, input: u32, row: types::Row) -> wasmtime::Result<()> {
-        self.write(input, row, Change::Delete);
+        self.write_values(input, row, Change::Delete);
         Ok(())
     }
 }

@@ -10,12 +10,14 @@ mod engine;
 mod host;
 mod instance;
 mod overlay;
+mod packed;
 
 pub use batch::{BatchBuilder, ROW_BYTES};
 pub use engine::{Engine, Plugin};
 pub use host::{Emit, HostState, Origin, Schema, TableSchema};
 pub use instance::{BatchOutcome, CallError, Instance, InputFailure};
-pub use overlay::{Change, Overlay, encode_key, key_bytes};
+pub use overlay::{Change, Overlay};
+pub use packed::{PackError, PackedRow, ValueRef, encode_key, encode_value, key_bytes};
 
 /// Bindings generated from `guest-sdk/wit` for the `projection` world.
 pub mod bindings {

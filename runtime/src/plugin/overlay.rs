@@ -9,15 +9,15 @@
 
 use std::hash::BuildHasher;
 
-use super::Value;
+use super::packed::PackedRow;
 
 /// The final change to one row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// Insert or replace with these values (declared column order).
-    Upsert(Vec<Value>),
+    Upsert(PackedRow),
     /// Delete the row; the values carry the key.
-    Delete(Vec<Value>),
+    Delete(PackedRow),
 }
 
 /// One row the batch wrote.
@@ -25,7 +25,7 @@ pub enum Change {
 struct Slot {
     table: u16,
     hash: u64,
-    /// The encoded key (see [`key_bytes`]) at `keys[key_start..key_start + key_len]`.
+    /// The encoded key (see [`super::packed::key_bytes`]) at `keys[key_start..key_start + key_len]`.
     key_start: u32,
     key_len: u32,
     change: Change,
@@ -129,7 +129,7 @@ impl Overlay {
     }
 
     /// The batch's own state of a row: `Some(None)` if deleted, `None` if untouched.
-    pub fn get(&self, table: u16, key: &[u8]) -> Option<Option<&Vec<Value>>> {
+    pub fn get(&self, table: u16, key: &[u8]) -> Option<Option<&PackedRow>> {
         if self.buckets.is_empty() {
             return None;
         }
@@ -223,48 +223,18 @@ impl Overlay {
     }
 }
 
-/// Encodes key values so that equal keys give equal bytes (and unequal keys differ).
-pub fn key_bytes<'v>(values: impl Iterator<Item = &'v Value>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(32);
-    encode_key(&mut out, values);
-    out
-}
-
-/// [`key_bytes`] into `out`, replacing what it held.
-pub fn encode_key<'v>(out: &mut Vec<u8>, values: impl Iterator<Item = &'v Value>) {
-    out.clear();
-    for v in values {
-        match v {
-            Value::Null => out.push(0),
-            Value::Boolean(b) => out.extend_from_slice(&[1, u8::from(*b)]),
-            Value::Integer(i) => {
-                out.push(2);
-                out.extend_from_slice(&i.to_le_bytes());
-            }
-            Value::Float(f) => {
-                out.push(3);
-                out.extend_from_slice(&f.to_bits().to_le_bytes());
-            }
-            Value::Text(s) => {
-                out.push(4);
-                out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-                out.extend_from_slice(s.as_bytes());
-            }
-            Value::Json(j) => {
-                out.push(5);
-                out.extend_from_slice(&(j.len() as u32).to_le_bytes());
-                out.extend_from_slice(j);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::Value;
+    use crate::plugin::packed::key_bytes;
 
     fn text(s: &str) -> Value {
         Value::Text(s.into())
+    }
+
+    fn packed(values: Vec<Value>) -> PackedRow {
+        PackedRow::from_values(&values)
     }
 
     fn key(s: &str) -> Vec<u8> {
@@ -272,7 +242,7 @@ mod tests {
     }
 
     fn upsert(s: &str, n: i64) -> Change {
-        Change::Upsert(vec![text(s), Value::Integer(n)])
+        Change::Upsert(packed(vec![text(s), Value::Integer(n)]))
     }
 
     #[test]
@@ -283,33 +253,33 @@ mod tests {
             o.write(i, (i % 3) as u16, &key(&format!("k{i}")), upsert(&format!("k{i}"), i.into()));
         }
         assert_eq!(o.len(), 1000);
-        assert_eq!(o.get(1, &key("k1")), Some(Some(&vec![text("k1"), Value::Integer(1)])));
+        assert_eq!(o.get(1, &key("k1")), Some(Some(&packed(vec![text("k1"), Value::Integer(1)]))));
         assert_eq!(o.get(0, &key("k1")), None, "the table is part of the key");
         assert_eq!(o.get(1, &key("k1000")), None);
 
         // A second call: overwrite one row, delete one, add one, then roll it back.
         o.begin();
         o.write(5, 1, &key("k1"), upsert("k1", 100));
-        o.write(6, 2, &key("k2"), Change::Delete(vec![text("k2"), Value::Null]));
+        o.write(6, 2, &key("k2"), Change::Delete(packed(vec![text("k2"), Value::Null])));
         o.write(6, 0, &key("new"), upsert("new", 7));
         o.write(7, 0, &key("new"), upsert("new", 8));
         assert_eq!(o.writers, vec![5, 6, 7]);
-        assert_eq!(o.get(1, &key("k1")), Some(Some(&vec![text("k1"), Value::Integer(100)])));
+        assert_eq!(o.get(1, &key("k1")), Some(Some(&packed(vec![text("k1"), Value::Integer(100)]))));
         assert_eq!(o.get(2, &key("k2")), Some(None));
-        assert_eq!(o.get(0, &key("new")), Some(Some(&vec![text("new"), Value::Integer(8)])));
+        assert_eq!(o.get(0, &key("new")), Some(Some(&packed(vec![text("new"), Value::Integer(8)]))));
         assert_eq!(o.len(), 1001);
         o.rollback();
         assert_eq!(o.len(), 1000);
         assert_eq!(o.get(0, &key("new")), None);
-        assert_eq!(o.get(1, &key("k1")), Some(Some(&vec![text("k1"), Value::Integer(1)])));
-        assert_eq!(o.get(2, &key("k2")), Some(Some(&vec![text("k2"), Value::Integer(2)])));
+        assert_eq!(o.get(1, &key("k1")), Some(Some(&packed(vec![text("k1"), Value::Integer(1)]))));
+        assert_eq!(o.get(2, &key("k2")), Some(Some(&packed(vec![text("k2"), Value::Integer(2)]))));
         for i in 0..1000 {
             assert!(o.get((i % 3) as u16, &key(&format!("k{i}"))).is_some(), "k{i} survives the rollback");
         }
         // Writes after a rollback land as before.
         o.begin();
         o.write(8, 0, &key("new"), upsert("new", 9));
-        assert_eq!(o.get(0, &key("new")), Some(Some(&vec![text("new"), Value::Integer(9)])));
+        assert_eq!(o.get(0, &key("new")), Some(Some(&packed(vec![text("new"), Value::Integer(9)]))));
 
         let changes = o.drain();
         assert_eq!(changes.len(), 1001);
@@ -320,16 +290,5 @@ mod tests {
         assert_eq!(o.len(), 1);
         o.clear();
         assert_eq!(o.get(0, &key("again")), None);
-    }
-
-    #[test]
-    fn key_encoding_separates_types_and_lengths() {
-        let a = key_bytes([text("ab"), text("c")].iter());
-        let b = key_bytes([text("a"), text("bc")].iter());
-        assert_ne!(a, b);
-        assert_ne!(key_bytes([Value::Integer(1)].iter()), key_bytes([Value::Float(f64::from_bits(1))].iter()));
-        let mut scratch = vec![9, 9, 9];
-        encode_key(&mut scratch, [text("ab"), text("c")].iter());
-        assert_eq!(scratch, a);
     }
 }

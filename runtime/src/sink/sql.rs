@@ -5,13 +5,14 @@ mod postgres;
 mod sqlite;
 pub mod write_behind;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::bail;
 
 use crate::config::{ColumnType, Pipeline, Table};
-use crate::plugin::{Change, Value};
+use crate::plugin::{Change, PackedRow, Value, ValueRef};
 
 /// The table holding each consumer group's next offset per partition, written in the
 /// same transaction as the rows: the database, not Kafka, says what was applied.
@@ -50,7 +51,7 @@ pub struct OffsetConflict {
 /// A read-model database as the runtime uses it.
 pub trait ReadStore: Send {
     /// The row of table number `table` whose primary key is `key`, in declared order.
-    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>>;
+    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<PackedRow>>;
     /// Applies a batch's final changes and moves the consumer group's offsets, in one
     /// transaction; when it returns `Ok`, both are durable. If an offset is not at
     /// `from` any more, nothing is applied and the error is an [`OffsetConflict`].
@@ -103,15 +104,16 @@ fn bookkeeping_ddl(text: &str, int: &str, bigint: &str) -> String {
     )
 }
 
-/// A value as text, for databases that take text and cast it to the column type.
-fn value_text(v: &Value) -> Option<String> {
+/// A value as text, for databases that take text and cast it to the column type; text
+/// and JSON stay borrowed from the row.
+fn value_text(v: ValueRef<'_>) -> Option<Cow<'_, str>> {
     match v {
-        Value::Null => None,
-        Value::Boolean(b) => Some(b.to_string()),
-        Value::Integer(i) => Some(i.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Text(s) => Some(s.clone()),
-        Value::Json(j) => Some(String::from_utf8_lossy(j).into_owned()),
+        ValueRef::Null => None,
+        ValueRef::Boolean(b) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
+        ValueRef::Integer(i) => Some(Cow::Owned(i.to_string())),
+        ValueRef::Float(f) => Some(Cow::Owned(f.to_string())),
+        ValueRef::Text(s) => Some(Cow::Borrowed(s)),
+        ValueRef::Json(j) => Some(String::from_utf8_lossy(j)),
     }
 }
 
@@ -143,6 +145,6 @@ pub fn json_text(v: &Value) -> String {
 pub fn display(v: &Value) -> String {
     match v {
         Value::Null => "NULL".into(),
-        other => value_text(other).unwrap_or_default(),
+        other => value_text(other.into()).map(Cow::into_owned).unwrap_or_default(),
     }
 }

@@ -8,7 +8,7 @@ use ::postgres::{Client, NoTls, Statement};
 
 use super::{EVENT_IDS_TABLE, OFFSETS_TABLE, OffsetAdvance, OffsetConflict, Offsets, ReadStore, text_value, value_text};
 use crate::config::{ColumnType, Table};
-use crate::plugin::{Change, Value};
+use crate::plugin::{Change, PackedRow, Value};
 
 /// A PostgreSQL read model.
 pub struct Postgres {
@@ -154,13 +154,13 @@ fn read_row(s: &Statements, row: &::postgres::Row) -> Vec<Value> {
 }
 
 impl ReadStore for Postgres {
-    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>> {
-        let params: Vec<Option<String>> = key.iter().map(value_text).collect();
+    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<PackedRow>> {
+        let params: Vec<Option<std::borrow::Cow<'_, str>>> = key.iter().map(|v| value_text(v.into())).collect();
         let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> = params.iter().map(|p| p as _).collect();
         self.connected()?;
         let get = prepared(&mut self.client, &mut self.prepared, &self.tables[table].get)?;
         let row = self.client.query_opt(&get, &refs)?;
-        Ok(row.map(|r| read_row(&self.tables[table], &r)))
+        Ok(row.map(|r| PackedRow::from_values(&read_row(&self.tables[table], &r))))
     }
 
     fn apply(&mut self, changes: &[(u16, Change)], group: &str, offsets: &[OffsetAdvance], applied_ids: &[&str]) -> anyhow::Result<()> {
@@ -209,18 +209,20 @@ impl ReadStore for Postgres {
             let table = changes[at].0;
             let end = at + changes[at..].iter().take_while(|(t, _)| *t == table).count();
             let s = &self.tables[table as usize];
-            let mut upserts: Vec<Vec<Option<String>>> = vec![Vec::new(); s.columns.len()];
-            let mut deletes: Vec<Vec<Option<String>>> = vec![Vec::new(); s.key_positions.len()];
+            // Text stays borrowed from the rows: only numbers are formatted.
+            let rows = end - at;
+            let mut upserts: Vec<Vec<Option<std::borrow::Cow<'_, str>>>> = (0..s.columns.len()).map(|_| Vec::with_capacity(rows)).collect();
+            let mut deletes: Vec<Vec<Option<std::borrow::Cow<'_, str>>>> = (0..s.key_positions.len()).map(|_| Vec::new()).collect();
             for (_, change) in &changes[at..end] {
                 match change {
                     Change::Upsert(values) => {
-                        for (column, v) in upserts.iter_mut().zip(values) {
+                        for (column, v) in upserts.iter_mut().zip(values.iter()) {
                             column.push(value_text(v));
                         }
                     }
                     Change::Delete(values) => {
                         for (column, &k) in deletes.iter_mut().zip(&s.key_positions) {
-                            column.push(value_text(&values[k]));
+                            column.push(value_text(values.get(k).expect("a key column")));
                         }
                     }
                 }

@@ -9,7 +9,7 @@ use rusqlite::{Connection, ToSql, params_from_iter};
 
 use super::{EVENT_IDS_TABLE, OFFSETS_TABLE, OffsetAdvance, OffsetConflict, Offsets, ReadStore};
 use crate::config::{ColumnType, Table};
-use crate::plugin::{Change, Value};
+use crate::plugin::{Change, PackedRow, Value};
 
 /// A SQLite read model.
 pub struct Sqlite {
@@ -82,18 +82,19 @@ impl Sqlite {
     }
 }
 
-struct Param<'v>(&'v Value);
+struct Param<'v>(crate::plugin::ValueRef<'v>);
 
 impl ToSql for Param<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self.0 {
-            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
-            Value::Boolean(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
-            Value::Integer(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
-            Value::Float(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
-            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            Value::Json(j) => ToSqlOutput::Borrowed(ValueRef::Text(j)),
-        })
+        use crate::plugin::ValueRef as V;
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            V::Null => ValueRef::Null,
+            V::Boolean(b) => ValueRef::Integer(i64::from(b)),
+            V::Integer(i) => ValueRef::Integer(i),
+            V::Float(f) => ValueRef::Real(f),
+            V::Text(s) => ValueRef::Text(s.as_bytes()),
+            V::Json(j) => ValueRef::Text(j),
+        }))
     }
 }
 
@@ -114,12 +115,12 @@ fn read_row(s: &Statements, row: &rusqlite::Row<'_>) -> rusqlite::Result<Vec<Val
 }
 
 impl ReadStore for Sqlite {
-    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>> {
+    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<PackedRow>> {
         let s = &self.tables[table];
         let mut stmt = self.conn.prepare_cached(&s.get)?;
-        let mut rows = stmt.query(params_from_iter(key.iter().map(Param)))?;
+        let mut rows = stmt.query(params_from_iter(key.iter().map(|v| Param(v.into()))))?;
         Ok(match rows.next()? {
-            Some(row) => Some(read_row(s, row)?),
+            Some(row) => Some(PackedRow::from_values(&read_row(s, row)?)),
             None => None,
         })
     }
@@ -167,7 +168,7 @@ impl ReadStore for Sqlite {
                         Some(stmt) => stmt,
                         slot => slot.insert(tx.prepare_cached(&s.delete)?),
                     };
-                    stmt.execute(params_from_iter(s.key_positions.iter().map(|&k| Param(&values[k]))))?;
+                    stmt.execute(params_from_iter(s.key_positions.iter().map(|&k| Param(values.get(k).expect("a key column")))))?;
                 }
             }
         }

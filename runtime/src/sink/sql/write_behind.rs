@@ -21,7 +21,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::{OffsetAdvance, Offsets, ReadStore};
-use crate::plugin::{Change, Value, encode_key};
+use crate::plugin::{Change, PackedRow, Value};
 
 /// Batches that may wait for the writer besides the one it is writing.
 pub const IN_FLIGHT: usize = 1;
@@ -80,7 +80,7 @@ struct Entry {
 
 impl Entry {
     /// The row's values; `None`: deleted.
-    fn values(&self) -> Option<Vec<Value>> {
+    fn values(&self) -> Option<PackedRow> {
         match &self.batch[self.index].1 {
             Change::Upsert(v) => Some(v.clone()),
             Change::Delete(_) => None,
@@ -97,13 +97,22 @@ pub struct RowCache {
     committed_rows: usize,
 }
 
-/// Into `out`: the table number, then the key values as [`encode_key`] writes them
-/// (through `scratch`).
-fn cache_key<'v>(out: &mut Vec<u8>, scratch: &mut Vec<u8>, table: u16, key: impl Iterator<Item = &'v Value>) {
-    encode_key(scratch, key);
+/// Into `out`: the table number, then the key values as [`crate::plugin::encode_key`] writes them.
+fn cache_key<'v>(out: &mut Vec<u8>, table: u16, key: impl Iterator<Item = &'v Value>) {
     out.clear();
     out.extend_from_slice(&table.to_le_bytes());
-    out.extend_from_slice(scratch);
+    for v in key {
+        crate::plugin::encode_value(out, v.into());
+    }
+}
+
+/// [`cache_key`] of a written row: the table number, then its key columns' encodings.
+fn row_cache_key(out: &mut Vec<u8>, table: u16, row: &PackedRow, key_positions: &[usize]) {
+    out.clear();
+    out.extend_from_slice(&table.to_le_bytes());
+    for &k in key_positions {
+        out.extend_from_slice(row.encoded(k));
+    }
 }
 
 impl RowCache {
@@ -118,13 +127,13 @@ impl RowCache {
     fn committed(&mut self, seq: u64, batch: Batch, key_positions: &[Vec<usize>]) {
         self.committed_rows += batch.len();
         self.committed.push_back((seq, batch));
-        let (mut key, mut scratch) = (Vec::new(), Vec::new());
+        let mut key = Vec::new();
         while self.committed_rows > CACHED_ROWS {
             let Some((old, batch)) = self.committed.pop_front() else { break };
             self.committed_rows -= batch.len();
             for (table, change) in batch.iter() {
-                let (Change::Upsert(values) | Change::Delete(values)) = change;
-                cache_key(&mut key, &mut scratch, *table, key_positions[*table as usize].iter().map(|&k| &values[k]));
+                let (Change::Upsert(row) | Change::Delete(row)) = change;
+                row_cache_key(&mut key, *table, row, &key_positions[*table as usize]);
                 if self.rows.get(key.as_slice()).is_some_and(|e| e.seq == old) {
                     self.rows.remove(key.as_slice());
                 }
@@ -225,7 +234,7 @@ pub fn channels(key_positions: Vec<Vec<usize>>, in_flight: Arc<InFlight>) -> (Wr
 impl WriteBehind {
     /// A read store that serves this pipeline's cached rows before `store`'s.
     pub fn reader(&self, store: Box<dyn ReadStore>) -> Box<dyn ReadStore> {
-        Box::new(CachedReader { store, cache: self.cache.clone(), key: Vec::new(), scratch: Vec::new() })
+        Box::new(CachedReader { store, cache: self.cache.clone(), key: Vec::new() })
     }
 
     /// Whether batches wait for the writer.
@@ -241,10 +250,10 @@ impl WriteBehind {
         let batch: Batch = Arc::new(changes);
         {
             let mut cache = self.cache.lock().expect("lock");
-            let (mut key, mut scratch) = (Vec::new(), Vec::new());
+            let mut key = Vec::new();
             for (index, (table, change)) in batch.iter().enumerate() {
-                let (Change::Upsert(values) | Change::Delete(values)) = change;
-                cache_key(&mut key, &mut scratch, *table, self.key_positions[*table as usize].iter().map(|&k| &values[k]));
+                let (Change::Upsert(row) | Change::Delete(row)) = change;
+                row_cache_key(&mut key, *table, row, &self.key_positions[*table as usize]);
                 let entry = Entry { seq, batch: batch.clone(), index };
                 // A row written again keeps its key's allocation.
                 match cache.rows.get_mut(key.as_slice()) {
@@ -297,12 +306,11 @@ struct CachedReader {
     store: Box<dyn ReadStore>,
     cache: Arc<Mutex<RowCache>>,
     key: Vec<u8>,
-    scratch: Vec<u8>,
 }
 
 impl ReadStore for CachedReader {
-    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>> {
-        cache_key(&mut self.key, &mut self.scratch, table as u16, key.iter());
+    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<PackedRow>> {
+        cache_key(&mut self.key, table as u16, key.iter());
         if let Some(e) = self.cache.lock().expect("lock").rows.get(self.key.as_slice()) {
             return Ok(e.values());
         }
@@ -330,17 +338,18 @@ pub fn unix_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::ValueRef;
     use crate::sink::sql::OffsetConflict;
 
     /// A database of one table keyed by its first column, and a log of applied batches.
     #[derive(Default, Clone)]
     struct Fake {
-        rows: Arc<Mutex<HashMap<String, Vec<Value>>>>,
+        rows: Arc<Mutex<HashMap<String, PackedRow>>>,
         offsets: Arc<Mutex<Offsets>>,
     }
 
     impl ReadStore for Fake {
-        fn get(&mut self, _: usize, key: &[Value]) -> anyhow::Result<Option<Vec<Value>>> {
+        fn get(&mut self, _: usize, key: &[Value]) -> anyhow::Result<Option<PackedRow>> {
             let Value::Text(k) = &key[0] else { panic!("text keys") };
             Ok(self.rows.lock().unwrap().get(k).cloned())
         }
@@ -358,11 +367,11 @@ mod tests {
             for (_, c) in changes {
                 match c {
                     Change::Upsert(v) => {
-                        let Value::Text(k) = &v[0] else { panic!() };
-                        rows.insert(k.clone(), v.clone());
+                        let Some(ValueRef::Text(k)) = v.get(0) else { panic!() };
+                        rows.insert(k.to_owned(), v.clone());
                     }
                     Change::Delete(v) => {
-                        let Value::Text(k) = &v[0] else { panic!() };
+                        let Some(ValueRef::Text(k)) = v.get(0) else { panic!() };
                         rows.remove(k);
                     }
                 }
@@ -380,8 +389,8 @@ mod tests {
         }
     }
 
-    fn row(k: &str, n: i64) -> Vec<Value> {
-        vec![Value::Text(k.into()), Value::Integer(n)]
+    fn row(k: &str, n: i64) -> PackedRow {
+        PackedRow::from_values(&[Value::Text(k.into()), Value::Integer(n)])
     }
 
     fn advance(from: Option<i64>, to: i64) -> Vec<OffsetAdvance> {

@@ -3,7 +3,10 @@
 //! deadline); `Alloc` grows memory without bound (the memory limit); `WriteThenFail`
 //! writes a row and then returns an error; `Read` copies the row `id` into `copy_of`;
 //! `Flaky` fails with a retryable error on its first two tries in an instance, then
-//! writes its row; `Unavailable` always fails with a retryable error.
+//! writes its row; `Unavailable` always fails with a retryable error. Past the SDK,
+//! straight to the host's imports: `BadPacked` writes a row that is not packed values,
+//! `ShortPacked` a packed row with one value too few, `NullKey` a row whose key is NULL,
+//! and `BadKey` reads with a key that is not packed values.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -53,6 +56,32 @@ pub fn handle(event: &Event, ctx: &mut Ctx) -> Result<(), Error> {
             ctx.upsert(Row::new("items").set("id", id(event)?).set("n", 2))
         }
         "Unavailable" => Err(Error::retryable("dependency unavailable")),
+        "BadPacked" | "ShortPacked" | "NullKey" | "BadKey" => raw(event.event_type(), ctx),
         other => Err(Error::new(format!("unexpected event type {other}"))),
     }
+}
+
+/// Calls the host's imports directly with what the SDK never sends (see the crate docs).
+#[cfg(target_arch = "wasm32")]
+fn raw(kind: &str, ctx: &mut Ctx) -> Result<(), Error> {
+    use weir_sdk::__private::bindings::weir::plugin::read_model;
+    let input = ctx.input();
+    match kind {
+        // Tag 9 is no value type.
+        "BadPacked" => read_model::upsert_packed(input, 0, &[9]),
+        // `items` has two columns; this is one text value.
+        "ShortPacked" => read_model::upsert_packed(input, 0, &[4, 1, 0, 0, 0, b'x']),
+        // NULL, then the integer 1.
+        "NullKey" => read_model::upsert_packed(input, 0, &[0, 2, 1, 0, 0, 0, 0, 0, 0, 0]),
+        // A text value whose length runs past the end.
+        _ => {
+            read_model::get_packed(0, &[4, 200, 0, 0, 0]);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn raw(kind: &str, _: &mut Ctx) -> Result<(), Error> {
+    Err(Error::new(format!("{kind} calls the Wasm host's imports directly: only in Wasm")))
 }
