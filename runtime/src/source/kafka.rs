@@ -140,21 +140,23 @@ impl Source {
     /// Gathers up to `max_events` records; a batch closes `max_wait` after its first
     /// record. Returns an empty batch after a quiet poll, so the caller can look around.
     pub fn next_batch<'c>(&'c self, batch: &mut Vec<(BorrowedMessage<'c>, Instant)>) -> Result<(), rdkafka::error::KafkaError> {
-        let mut opened: Option<Instant> = None;
+        // One clock read per record: its arrival, which also tells the time left.
+        let mut closes: Option<Instant> = None;
+        let mut now = Instant::now();
         while batch.len() < self.max_events {
-            let timeout = match opened {
+            let timeout = match closes {
                 None => IDLE_POLL,
-                Some(t) => match self.max_wait.checked_sub(t.elapsed()) {
-                    Some(left) => left,
-                    None => break,
+                Some(t) => match t.checked_duration_since(now) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => break,
                 },
             };
             match self.consumer.poll(timeout) {
-                None if opened.is_none() => return Ok(()),
+                None if closes.is_none() => return Ok(()),
                 None => break,
                 Some(Ok(m)) => {
-                    let now = Instant::now();
-                    opened.get_or_insert(now);
+                    now = Instant::now();
+                    closes.get_or_insert(now + self.max_wait);
                     batch.push((m, now));
                 }
                 Some(Err(e)) => return Err(e),

@@ -15,7 +15,8 @@
 //! The cache holds rows this pipeline wrote. It is emptied on every partition
 //! reassignment, because another process may write them once it owns their partitions.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -71,30 +72,32 @@ pub enum Command {
 /// A batch's final changes, shared by the writer and the cache.
 pub type Batch = Arc<Vec<(u16, Change)>>;
 
-/// One cached row: the batch that wrote it last and its position there.
-struct Entry {
+/// Rows of the batches this pipeline handed to the writer: those not committed yet and
+/// the most recently committed ones. Each batch keeps its own index of its rows by key,
+/// built once when it is handed over, and a read looks through the batches newest first;
+/// so a batch costs no work per row beyond its index, and leaving the cache is dropping it.
+pub struct RowCache {
+    /// Oldest first.
+    batches: VecDeque<CachedBatch>,
+    /// Rows of the committed batches held.
+    committed_rows: usize,
+    /// Primary-key column positions, by table.
+    key_positions: Vec<Vec<usize>>,
+    hasher: foldhash::fast::RandomState,
+    /// Reused for the keys of the rows a lookup compares.
+    scratch: Vec<u8>,
+}
+
+/// One batch in the cache.
+struct CachedBatch {
     seq: u64,
     batch: Batch,
-    index: usize,
-}
-
-impl Entry {
-    /// The row's values; `None`: deleted.
-    fn values(&self) -> Option<PackedRow> {
-        match &self.batch[self.index].1 {
-            Change::Upsert(v) => Some(v.clone()),
-            Change::Delete(_) => None,
-        }
-    }
-}
-
-/// Rows this pipeline wrote, by [`cache_key`].
-#[derive(Default)]
-pub struct RowCache {
-    rows: HashMap<Vec<u8>, Entry, foldhash::fast::RandomState>,
-    /// Committed batches in commit order, for eviction, and how many rows they hold.
-    committed: VecDeque<(u64, Batch)>,
-    committed_rows: usize,
+    committed: bool,
+    /// Open addressing, linear probing, over the batch's rows: 0 is empty, else a row's
+    /// position + 1. Its length is a power of two at least twice the number of rows.
+    slots: Vec<u32>,
+    /// The hash of each row's [`cache_key`], by position.
+    hashes: Vec<u64>,
 }
 
 /// Into `out`: the table number, then the key values as [`crate::plugin::encode_key`] writes them.
@@ -116,29 +119,81 @@ fn row_cache_key(out: &mut Vec<u8>, table: u16, row: &PackedRow, key_positions: 
 }
 
 impl RowCache {
+    fn new(key_positions: Vec<Vec<usize>>) -> Self {
+        RowCache { batches: VecDeque::new(), committed_rows: 0, key_positions, hasher: Default::default(), scratch: Vec::new() }
+    }
+
     fn clear(&mut self) {
-        self.rows.clear();
-        self.committed.clear();
+        self.batches.clear();
         self.committed_rows = 0;
     }
 
-    /// Keeps a committed batch's rows; forgets the oldest committed rows beyond
-    /// [`CACHED_ROWS`] (unless a later batch wrote them again).
-    fn committed(&mut self, seq: u64, batch: Batch, key_positions: &[Vec<usize>]) {
-        self.committed_rows += batch.len();
-        self.committed.push_back((seq, batch));
-        let mut key = Vec::new();
-        while self.committed_rows > CACHED_ROWS {
-            let Some((old, batch)) = self.committed.pop_front() else { break };
-            self.committed_rows -= batch.len();
-            for (table, change) in batch.iter() {
-                let (Change::Upsert(row) | Change::Delete(row)) = change;
-                row_cache_key(&mut key, *table, row, &key_positions[*table as usize]);
-                if self.rows.get(key.as_slice()).is_some_and(|e| e.seq == old) {
-                    self.rows.remove(key.as_slice());
+    /// Rows held, committed or not (a row written by several batches counts in each).
+    #[cfg(test)]
+    fn rows(&self) -> usize {
+        self.batches.iter().map(|b| b.batch.len()).sum()
+    }
+
+    /// Indexes a batch handed to the writer. (The overlay gives a batch one change per
+    /// row, so no key repeats within a batch.)
+    fn add(&mut self, seq: u64, batch: Batch) {
+        let buckets = (batch.len() * 2).next_power_of_two().max(16);
+        let mut slots = vec![0u32; buckets];
+        let mut hashes = Vec::with_capacity(batch.len());
+        for (position, (table, change)) in batch.iter().enumerate() {
+            let (Change::Upsert(row) | Change::Delete(row)) = change;
+            row_cache_key(&mut self.scratch, *table, row, &self.key_positions[*table as usize]);
+            let hash = self.hasher.hash_one(self.scratch.as_slice());
+            hashes.push(hash);
+            let mut at = hash as usize & (buckets - 1);
+            while slots[at] != 0 {
+                at = (at + 1) & (buckets - 1);
+            }
+            slots[at] = position as u32 + 1;
+        }
+        self.batches.push_back(CachedBatch { seq, batch, committed: false, slots, hashes });
+    }
+
+    /// Marks batch `seq` committed; forgets the oldest committed batches while they hold
+    /// more than [`CACHED_ROWS`] rows.
+    fn committed(&mut self, seq: u64) {
+        if let Some(b) = self.batches.iter_mut().find(|b| b.seq == seq && !b.committed) {
+            b.committed = true;
+            self.committed_rows += b.batch.len();
+        }
+        while self.committed_rows > CACHED_ROWS && self.batches.front().is_some_and(|b| b.committed) {
+            let old = self.batches.pop_front().expect("a front batch");
+            self.committed_rows -= old.batch.len();
+        }
+    }
+
+    /// The latest cached change to the row with this [`cache_key`]: `Some(None)` if it
+    /// was deleted, `None` if no cached batch wrote it.
+    fn get(&mut self, key: &[u8]) -> Option<Option<PackedRow>> {
+        let hash = self.hasher.hash_one(key);
+        for b in self.batches.iter().rev() {
+            let mask = b.slots.len() - 1;
+            let mut at = hash as usize & mask;
+            loop {
+                let position = match b.slots[at] {
+                    0 => break,
+                    n => n as usize - 1,
+                };
+                if b.hashes[position] == hash {
+                    let (table, change) = &b.batch[position];
+                    let (Change::Upsert(row) | Change::Delete(row)) = change;
+                    row_cache_key(&mut self.scratch, *table, row, &self.key_positions[*table as usize]);
+                    if self.scratch == key {
+                        return Some(match change {
+                            Change::Upsert(row) => Some(row.clone()),
+                            Change::Delete(_) => None,
+                        });
+                    }
                 }
+                at = (at + 1) & mask;
             }
         }
+        None
     }
 }
 
@@ -176,9 +231,8 @@ pub struct WriteBehind {
     commands: SyncSender<Command>,
     done: Receiver<(u64, Done)>,
     cache: Arc<Mutex<RowCache>>,
-    key_positions: Vec<Vec<usize>>,
-    /// Batches submitted and not reported yet, oldest first.
-    pending: VecDeque<(u64, Batch)>,
+    /// Submission numbers of the batches submitted and not reported yet, oldest first.
+    pending: VecDeque<u64>,
     next_seq: u64,
     in_flight: Arc<InFlight>,
 }
@@ -227,7 +281,8 @@ pub fn writer(
 pub fn channels(key_positions: Vec<Vec<usize>>, in_flight: Arc<InFlight>) -> (WriteBehind, Receiver<Command>, std::sync::mpsc::Sender<(u64, Done)>) {
     let (commands, commands_rx) = std::sync::mpsc::sync_channel(IN_FLIGHT);
     let (done_tx, done) = std::sync::mpsc::channel();
-    let wb = WriteBehind { commands, done, cache: Arc::default(), key_positions, pending: VecDeque::new(), next_seq: 0, in_flight };
+    let cache = Arc::new(Mutex::new(RowCache::new(key_positions)));
+    let wb = WriteBehind { commands, done, cache, pending: VecDeque::new(), next_seq: 0, in_flight };
     (wb, commands_rx, done_tx)
 }
 
@@ -248,23 +303,8 @@ impl WriteBehind {
         let seq = self.next_seq;
         self.next_seq += 1;
         let batch: Batch = Arc::new(changes);
-        {
-            let mut cache = self.cache.lock().expect("lock");
-            let mut key = Vec::new();
-            for (index, (table, change)) in batch.iter().enumerate() {
-                let (Change::Upsert(row) | Change::Delete(row)) = change;
-                row_cache_key(&mut key, *table, row, &self.key_positions[*table as usize]);
-                let entry = Entry { seq, batch: batch.clone(), index };
-                // A row written again keeps its key's allocation.
-                match cache.rows.get_mut(key.as_slice()) {
-                    Some(e) => *e = entry,
-                    None => {
-                        cache.rows.insert(key.clone(), entry);
-                    }
-                }
-            }
-        }
-        self.pending.push_back((seq, batch.clone()));
+        self.cache.lock().expect("lock").add(seq, batch.clone());
+        self.pending.push_back(seq);
         self.in_flight.add();
         self.commands.send(Command::Write { seq, changes: batch, advances }).map_err(|_| anyhow::anyhow!("the read-model writer stopped"))
     }
@@ -282,10 +322,10 @@ impl WriteBehind {
                     Err(TryRecvError::Disconnected) => anyhow::bail!("the read-model writer stopped"),
                 }
             };
-            let (expected, batch) = self.pending.pop_front().expect("pending");
+            let expected = self.pending.pop_front().expect("pending");
             debug_assert_eq!(seq, expected, "the writer reports in order");
             if matches!(done.outcome, Outcome::Committed) {
-                self.cache.lock().expect("lock").committed(seq, batch, &self.key_positions);
+                self.cache.lock().expect("lock").committed(seq);
             }
             finished.push(done);
         }
@@ -311,8 +351,8 @@ struct CachedReader {
 impl ReadStore for CachedReader {
     fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<PackedRow>> {
         cache_key(&mut self.key, table as u16, key.iter());
-        if let Some(e) = self.cache.lock().expect("lock").rows.get(self.key.as_slice()) {
-            return Ok(e.values());
+        if let Some(cached) = self.cache.lock().expect("lock").get(&self.key) {
+            return Ok(cached);
         }
         self.store.get(table, key)
     }
@@ -338,6 +378,7 @@ pub fn unix_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
     use crate::plugin::ValueRef;
     use crate::sink::sql::OffsetConflict;
 
@@ -474,11 +515,42 @@ mod tests {
             from = Some((batch + 1) * 1000);
             wb.finished(true).unwrap();
         }
-        assert!(wb.cache.lock().unwrap().rows.len() <= CACHED_ROWS);
+        assert!(wb.cache.lock().unwrap().rows() <= CACHED_ROWS);
         // The oldest rows left the cache; the database still has them.
         db.rows.lock().unwrap().insert("k0-0".into(), row("k0-0", 99));
         assert_eq!(reader.get(0, &[Value::Text("k0-0".into())]).unwrap(), Some(row("k0-0", 99)));
         drop(wb);
         thread.join().unwrap();
+    }
+
+    #[test]
+    fn the_cache_serves_the_newest_write_per_table_and_key_and_evicts_whole_batches() {
+        let mut cache = RowCache::new(vec![vec![0], vec![1, 0]]);
+        let two = |a: &str, b: i64| PackedRow::from_values(&[Value::Text(a.into()), Value::Integer(b)]);
+        let key = |table: u16, values: &[Value]| {
+            let mut k = Vec::new();
+            cache_key(&mut k, table, values.iter());
+            k
+        };
+        let rows_a: Vec<(u16, Change)> = (0..600).map(|i| (0, Change::Upsert(two(&format!("k{i}"), 1)))).collect();
+        cache.add(0, Arc::new(rows_a));
+        // Table 1's key is (column 1, column 0): the same values as table 0's row "k1" differ by table.
+        cache.add(1, Arc::new(vec![(1, Change::Upsert(two("k1", 7))), (0, Change::Delete(two("k2", 0))), (0, Change::Upsert(two("k3", 2)))]));
+        let text = |s: &str| Value::Text(s.into());
+        assert_eq!(cache.get(&key(0, &[text("k1")])), Some(Some(two("k1", 1))));
+        assert_eq!(cache.get(&key(1, &[Value::Integer(7), text("k1")])), Some(Some(two("k1", 7))));
+        assert_eq!(cache.get(&key(0, &[text("k2")])), Some(None), "deleted by the newer batch");
+        assert_eq!(cache.get(&key(0, &[text("k3")])), Some(Some(two("k3", 2))), "the newer batch wins");
+        assert_eq!(cache.get(&key(0, &[text("k600")])), None);
+        // Committed batches beyond CACHED_ROWS leave whole, oldest first; uncommitted stay.
+        let big: Vec<(u16, Change)> = (0..CACHED_ROWS).map(|i| (0, Change::Upsert(two(&format!("b{i}"), 3)))).collect();
+        cache.add(2, Arc::new(big));
+        cache.committed(0);
+        cache.committed(1);
+        assert_eq!(cache.batches.len(), 3, "not over the limit yet");
+        cache.committed(2);
+        assert_eq!(cache.batches.iter().map(|b| b.seq).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(cache.get(&key(0, &[text("k1")])), None, "left with its batch");
+        assert_eq!(cache.get(&key(0, &[text("b7")])), Some(Some(two("b7", 3))));
     }
 }
