@@ -52,7 +52,11 @@ pub(crate) fn decode(mut bytes: &[u8], out: &mut Vec<Value>) -> Option<()> {
         bytes = rest;
         out.push(match tag {
             0 => Value::Null,
-            1 => Value::Boolean(take(&mut bytes, 1)?[0] != 0),
+            1 => Value::Boolean(match take(&mut bytes, 1)?[0] {
+                0 => false,
+                1 => true,
+                _ => return None,
+            }),
             2 => Value::Integer(i64::from_le_bytes(word(&mut bytes)?)),
             3 => Value::Float(f64::from_bits(u64::from_le_bytes(word(&mut bytes)?))),
             4 => Value::Text(String::from_utf8(payload(&mut bytes)?.to_vec()).ok()?),

@@ -158,6 +158,7 @@ impl HostState {
                 return;
             }
         };
+        self.key.clear();
         row.key_into(&schema.key_positions, &mut self.key);
         // A NULL key column is encoded as the single byte 0; any other value is longer.
         if let Some(&k) = schema.key_positions.iter().find(|&&k| row.encoded(k) == [0]) {

@@ -153,10 +153,9 @@ impl PackedRow {
         &self.0[at..decode(&self.0, at).expect("a checked row").1]
     }
 
-    /// Into `out`: the row's key, the encodings of the columns at `key_positions` one
-    /// after the other (what [`encode_key`] gives for the key values).
+    /// Appends the row's key to `out`: the encodings of the columns at `key_positions`
+    /// one after the other (what [`encode_key`] gives for the key values).
     pub fn key_into(&self, key_positions: &[usize], out: &mut Vec<u8>) {
-        out.clear();
         for &k in key_positions {
             out.extend_from_slice(self.encoded(k));
         }
@@ -287,8 +286,9 @@ mod tests {
     fn a_rows_key_is_its_key_columns_encodings() {
         let values = sample();
         let row = PackedRow::from_values(&values);
-        let mut key = Vec::new();
+        let mut key = vec![7];
         row.key_into(&[3, 0], &mut key);
+        assert_eq!(key.remove(0), 7, "appended");
         assert_eq!(key, key_bytes([&values[3], &values[0]].into_iter()));
         assert_eq!(row.encoded(9), b"");
     }

@@ -35,6 +35,27 @@ fn sqlite_type(ty: ColumnType) -> &'static str {
     }
 }
 
+/// How long a statement waits for another connection's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Puts the database in WAL mode. Switching a new file to WAL needs an exclusive lock,
+/// and SQLite answers "database is locked" at once instead of waiting for it (the busy
+/// timeout does not apply): pipelines that share one file open it together when weir
+/// starts, so this retries for as long as the busy timeout.
+fn wal_mode(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Sqlite {
     /// Opens (creating) the database at `path` and the declared tables.
     pub fn open(path: &Path, tables: &[Table]) -> anyhow::Result<Self> {
@@ -42,8 +63,8 @@ impl Sqlite {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let conn = Connection::open(path).with_context(|| format!("opening SQLite database {}", path.display()))?;
-        conn.busy_timeout(Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        wal_mode(&conn).context("switching SQLite to WAL mode")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(&super::bookkeeping_ddl("TEXT", "INTEGER", "INTEGER"))
             .context("creating weir's offset and event id tables")?;
@@ -203,5 +224,33 @@ impl ReadStore for Sqlite {
         let mut stmt = self.conn.prepare(&s.scan)?;
         let rows = stmt.query_map([], |row| read_row(s, row))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pipelines sharing one file open it at once when weir starts.
+    #[test]
+    fn many_connections_open_a_new_file_at_once() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("shared.db");
+            let table = Table { name: format!("t{round}"), primary_key: vec!["id".into()], columns: vec![("id".into(), ColumnType::Text)] };
+            let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let threads: Vec<_> = (0..8)
+                .map(|_| {
+                    let (path, table, start) = (path.clone(), table.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        Sqlite::open(&path, &[table]).map(drop).map_err(|e| format!("{e:#}"))
+                    })
+                })
+                .collect();
+            for t in threads {
+                assert_eq!(t.join().unwrap(), Ok(()), "round {round}");
+            }
+        }
     }
 }

@@ -31,6 +31,10 @@ pub const IN_FLIGHT: usize = 1;
 /// besides these until they commit.
 const CACHED_ROWS: usize = 50_000;
 
+/// Committed batches kept for reads, at most: a read looks through each, so small
+/// batches (a quiet topic) leave the cache by number before they reach [`CACHED_ROWS`].
+const CACHED_BATCHES: usize = 64;
+
 /// What the writer reports for a batch.
 #[derive(Debug)]
 pub enum Outcome {
@@ -81,6 +85,8 @@ pub struct RowCache {
     batches: VecDeque<CachedBatch>,
     /// Rows of the committed batches held.
     committed_rows: usize,
+    /// Committed batches held.
+    committed_batches: usize,
     /// Primary-key column positions, by table.
     key_positions: Vec<Vec<usize>>,
     hasher: foldhash::fast::RandomState,
@@ -113,19 +119,18 @@ fn cache_key<'v>(out: &mut Vec<u8>, table: u16, key: impl Iterator<Item = &'v Va
 fn row_cache_key(out: &mut Vec<u8>, table: u16, row: &PackedRow, key_positions: &[usize]) {
     out.clear();
     out.extend_from_slice(&table.to_le_bytes());
-    for &k in key_positions {
-        out.extend_from_slice(row.encoded(k));
-    }
+    row.key_into(key_positions, out);
 }
 
 impl RowCache {
     fn new(key_positions: Vec<Vec<usize>>) -> Self {
-        RowCache { batches: VecDeque::new(), committed_rows: 0, key_positions, hasher: Default::default(), scratch: Vec::new() }
+        RowCache { batches: VecDeque::new(), committed_rows: 0, committed_batches: 0, key_positions, hasher: Default::default(), scratch: Vec::new() }
     }
 
     fn clear(&mut self) {
         self.batches.clear();
         self.committed_rows = 0;
+        self.committed_batches = 0;
     }
 
     /// Rows held, committed or not (a row written by several batches counts in each).
@@ -134,9 +139,12 @@ impl RowCache {
         self.batches.iter().map(|b| b.batch.len()).sum()
     }
 
-    /// Indexes a batch handed to the writer. (The overlay gives a batch one change per
-    /// row, so no key repeats within a batch.)
+    /// Indexes a batch handed to the writer (an empty one is not kept). The overlay gives
+    /// a batch one change per row, so no key repeats within a batch.
     fn add(&mut self, seq: u64, batch: Batch) {
+        if batch.is_empty() {
+            return;
+        }
         let buckets = (batch.len() * 2).next_power_of_two().max(16);
         let mut slots = vec![0u32; buckets];
         let mut hashes = Vec::with_capacity(batch.len());
@@ -155,15 +163,19 @@ impl RowCache {
     }
 
     /// Marks batch `seq` committed; forgets the oldest committed batches while they hold
-    /// more than [`CACHED_ROWS`] rows.
+    /// more than [`CACHED_ROWS`] rows or number more than [`CACHED_BATCHES`].
     fn committed(&mut self, seq: u64) {
         if let Some(b) = self.batches.iter_mut().find(|b| b.seq == seq && !b.committed) {
             b.committed = true;
             self.committed_rows += b.batch.len();
+            self.committed_batches += 1;
         }
-        while self.committed_rows > CACHED_ROWS && self.batches.front().is_some_and(|b| b.committed) {
+        while (self.committed_rows > CACHED_ROWS || self.committed_batches > CACHED_BATCHES)
+            && self.batches.front().is_some_and(|b| b.committed)
+        {
             let old = self.batches.pop_front().expect("a front batch");
             self.committed_rows -= old.batch.len();
+            self.committed_batches -= 1;
         }
     }
 
@@ -524,7 +536,7 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_serves_the_newest_write_per_table_and_key_and_evicts_whole_batches() {
+    fn the_cache_serves_the_newest_write_per_table_and_key_and_evicts_whole_batches_by_rows_and_number() {
         let mut cache = RowCache::new(vec![vec![0], vec![1, 0]]);
         let two = |a: &str, b: i64| PackedRow::from_values(&[Value::Text(a.into()), Value::Integer(b)]);
         let key = |table: u16, values: &[Value]| {
@@ -552,5 +564,16 @@ mod tests {
         assert_eq!(cache.batches.iter().map(|b| b.seq).collect::<Vec<_>>(), vec![2]);
         assert_eq!(cache.get(&key(0, &[text("k1")])), None, "left with its batch");
         assert_eq!(cache.get(&key(0, &[text("b7")])), Some(Some(two("b7", 3))));
+        // Empty batches are not kept; small ones leave by number.
+        cache.add(3, Arc::new(Vec::new()));
+        cache.committed(3);
+        assert_eq!(cache.batches.len(), 1);
+        for seq in 4..4 + CACHED_BATCHES as u64 {
+            cache.add(seq, Arc::new(vec![(0, Change::Upsert(two(&format!("s{seq}"), 4)))]));
+            cache.committed(seq);
+        }
+        assert_eq!(cache.batches.len(), CACHED_BATCHES);
+        assert_eq!(cache.get(&key(0, &[text("b7")])), None, "the big batch left by number");
+        assert_eq!(cache.get(&key(0, &[text("s4")])), Some(Some(two("s4", 4))));
     }
 }
