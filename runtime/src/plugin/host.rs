@@ -9,7 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::weir::plugin::{context, read_model, topics, types};
 use super::overlay::{Change, Overlay};
-use super::packed::{PackError, PackedRow, encode_key};
+use super::packed::{PackError, PackedRow};
 use super::Value;
 use crate::sink::sql::ReadStore;
 
@@ -178,17 +178,16 @@ impl HostState {
         self.write(input, row.table, pack, change);
     }
 
-    /// The row of `table` with the encoded key `key` (checked by the caller): this
-    /// batch's own write first, then the database. `values` decodes the key for the
-    /// database when it is needed.
-    fn read(&mut self, table: u16, key: &[u8], values: impl FnOnce() -> Vec<Value>) -> wasmtime::Result<Option<PackedRow>> {
-        if let Some(own) = self.overlay.get(table, key) {
+    /// The row of `table` with the key `key` (its values packed, checked by the caller):
+    /// this batch's own write first, then the database.
+    fn read(&mut self, table: u16, key: &PackedRow) -> wasmtime::Result<Option<PackedRow>> {
+        if let Some(own) = self.overlay.get(table, key.bytes()) {
             return Ok(own.cloned());
         }
         let Some(store) = self.store.as_mut() else {
             return Ok(None);
         };
-        match store.get(table as usize, &values()) {
+        match store.get(table as usize, key) {
             Ok(row) => Ok(row),
             Err(e) => {
                 let message = format!("read-model get on `{}` failed: {e:#}", self.schema.tables[table as usize].name);
@@ -227,10 +226,9 @@ impl read_model::Host for HostState {
         if key.len() != schema.key_positions.len() {
             return Err(wrong_key_count(schema, key.len()));
         }
-        let mut encoded = std::mem::take(&mut self.key);
-        encode_key(&mut encoded, key.iter());
-        let row = self.read(table, &encoded, || key);
-        self.key = encoded;
+        let key = PackedRow::from_values_in(std::mem::take(&mut self.key), &key);
+        let row = self.read(table, &key);
+        self.key = key.into_bytes();
         Ok(row?.map(|row| types::Row { table, values: row.to_values() }))
     }
 
@@ -241,7 +239,7 @@ impl read_model::Host for HostState {
             Err(PackError::Count { found, .. }) => return Err(wrong_key_count(schema, found)),
             Err(e) => wasmtime::bail!("plugin read `{}` with a key that is not valid packed values: {e}", schema.name),
         };
-        Ok(self.read(table, key.bytes(), || key.to_values())?.map(PackedRow::into_bytes))
+        Ok(self.read(table, &key)?.map(PackedRow::into_bytes))
     }
 
     fn upsert(&mut self, input: u32, row: types::Row) -> wasmtime::Result<()> {

@@ -17,7 +17,7 @@ pub use engine::{Engine, Plugin};
 pub use host::{Emit, HostState, Origin, Schema, TableSchema};
 pub use instance::{BatchOutcome, CallError, Instance, InputFailure};
 pub use overlay::{Change, Overlay};
-pub use packed::{PackError, PackedRow, ValueRef, encode_key, encode_value, key_bytes};
+pub use packed::{PackError, PackedRow, ValueRef};
 
 /// Bindings generated from `guest-sdk/wit` for the `projection` world.
 pub mod bindings {

@@ -25,7 +25,7 @@ pub enum Change {
 struct Slot {
     table: u16,
     hash: u64,
-    /// The encoded key (see [`super::packed::key_bytes`]) at `keys[key_start..key_start + key_len]`.
+    /// The encoded key (the key values as a [`PackedRow`]) at `keys[key_start..key_start + key_len]`.
     key_start: u32,
     key_len: u32,
     change: Change,
@@ -227,7 +227,6 @@ impl Overlay {
 mod tests {
     use super::*;
     use crate::plugin::Value;
-    use crate::plugin::packed::key_bytes;
 
     fn text(s: &str) -> Value {
         Value::Text(s.into())
@@ -238,7 +237,7 @@ mod tests {
     }
 
     fn key(s: &str) -> Vec<u8> {
-        key_bytes([text(s)].iter())
+        packed(vec![text(s)]).into_bytes()
     }
 
     fn upsert(s: &str, n: i64) -> Change {

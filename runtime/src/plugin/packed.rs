@@ -16,8 +16,9 @@
 //! | 4   | text    | u32 length, then UTF-8 bytes     |
 //! | 5   | json    | u32 length, then raw JSON bytes  |
 //!
-//! A value's encoding is also its key encoding ([`encode_key`]), so a row's key is the
-//! concatenation of its key columns' encodings, copied without decoding anything.
+//! Equal values give equal bytes and unequal values differ, so the same encoding serves
+//! as a key: a row's key is the concatenation of its key columns' encodings, copied
+//! without decoding anything, and a key's values are a packed row of their own.
 
 use super::Value;
 
@@ -108,8 +109,16 @@ impl PackedRow {
 
     /// Packs `values`.
     pub fn from_values<'v>(values: impl IntoIterator<Item = &'v Value>) -> Self {
-        let mut bytes = Vec::with_capacity(64);
-        encode_key(&mut bytes, values.into_iter());
+        PackedRow::from_values_in(Vec::with_capacity(64), values)
+    }
+
+    /// Packs `values` into `bytes`' storage, replacing what it held (to reuse a buffer;
+    /// [`PackedRow::into_bytes`] gives it back).
+    pub fn from_values_in<'v>(mut bytes: Vec<u8>, values: impl IntoIterator<Item = &'v Value>) -> Self {
+        bytes.clear();
+        for v in values {
+            encode_value(&mut bytes, ValueRef::from(v));
+        }
         PackedRow(bytes)
     }
 
@@ -154,7 +163,7 @@ impl PackedRow {
     }
 
     /// Appends the row's key to `out`: the encodings of the columns at `key_positions`
-    /// one after the other (what [`encode_key`] gives for the key values).
+    /// one after the other (the bytes of the key values packed as a row).
     pub fn key_into(&self, key_positions: &[usize], out: &mut Vec<u8>) {
         for &k in key_positions {
             out.extend_from_slice(self.encoded(k));
@@ -214,18 +223,9 @@ fn decode(bytes: &[u8], at: usize) -> Result<(ValueRef<'_>, usize), PackError> {
     })
 }
 
-/// Packs `values` into `out`, replacing what it held: the row format, and the key
-/// encoding (equal keys give equal bytes, unequal keys differ).
-pub fn encode_key<'v>(out: &mut Vec<u8>, values: impl Iterator<Item = &'v Value>) {
-    out.clear();
-    for v in values {
-        encode_value(out, ValueRef::from(v));
-    }
-}
-
 /// Appends one value's encoding to `out`.
 #[inline]
-pub fn encode_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
+fn encode_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
     match v {
         ValueRef::Null => out.push(0),
         ValueRef::Boolean(b) => out.extend_from_slice(&[1, u8::from(b)]),
@@ -250,13 +250,6 @@ pub fn encode_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
     }
 }
 
-/// Encodes key values so that equal keys give equal bytes (and unequal keys differ).
-pub fn key_bytes<'v>(values: impl Iterator<Item = &'v Value>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(32);
-    encode_key(&mut out, values);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +269,8 @@ mod tests {
     #[test]
     fn values_round_trip() {
         let row = PackedRow::from_values(&sample());
+        // The layout the WIT documents; guest-sdk/src/packed.rs checks the same bytes.
+        assert_eq!(&row.bytes()[..11], &[4, 5, 0, 0, 0, b'o', b'r', b'd', b'-', b'1', 0]);
         assert_eq!(row.to_values(), sample());
         assert_eq!(PackedRow::new(row.bytes().to_vec(), 7).unwrap(), row);
         assert_eq!(row.get(4), Some(ValueRef::Float(59.98)));
@@ -289,7 +284,7 @@ mod tests {
         let mut key = vec![7];
         row.key_into(&[3, 0], &mut key);
         assert_eq!(key.remove(0), 7, "appended");
-        assert_eq!(key, key_bytes([&values[3], &values[0]].into_iter()));
+        assert_eq!(key, PackedRow::from_values([&values[3], &values[0]]).into_bytes());
         assert_eq!(row.encoded(9), b"");
     }
 
@@ -314,12 +309,12 @@ mod tests {
     #[test]
     fn key_encoding_separates_types_and_lengths() {
         let text = |s: &str| Value::Text(s.into());
-        let a = key_bytes([text("ab"), text("c")].iter());
-        let b = key_bytes([text("a"), text("bc")].iter());
+        let key = |values: &[Value]| PackedRow::from_values(values).into_bytes();
+        let a = key(&[text("ab"), text("c")]);
+        let b = key(&[text("a"), text("bc")]);
         assert_ne!(a, b);
-        assert_ne!(key_bytes([Value::Integer(1)].iter()), key_bytes([Value::Float(f64::from_bits(1))].iter()));
-        let mut scratch = vec![9, 9, 9];
-        encode_key(&mut scratch, [text("ab"), text("c")].iter());
-        assert_eq!(scratch, a);
+        assert_ne!(key(&[Value::Integer(1)]), key(&[Value::Float(f64::from_bits(1))]));
+        let reused = PackedRow::from_values_in(vec![9, 9, 9], &[text("ab"), text("c")]);
+        assert_eq!(reused.into_bytes(), a, "the buffer's old bytes are replaced");
     }
 }

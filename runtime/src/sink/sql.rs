@@ -50,8 +50,9 @@ pub struct OffsetConflict {
 
 /// A read-model database as the runtime uses it.
 pub trait ReadStore: Send {
-    /// The row of table number `table` whose primary key is `key`, in declared order.
-    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<PackedRow>>;
+    /// The row of table number `table` whose primary key is `key` (the key values,
+    /// packed), its values in declared order.
+    fn get(&mut self, table: usize, key: &PackedRow) -> anyhow::Result<Option<PackedRow>>;
     /// Applies a batch's final changes and moves the consumer group's offsets, in one
     /// transaction; when it returns `Ok`, both are durable. If an offset is not at
     /// `from` any more, nothing is applied and the error is an [`OffsetConflict`].

@@ -154,8 +154,8 @@ fn read_row(s: &Statements, row: &::postgres::Row) -> Vec<Value> {
 }
 
 impl ReadStore for Postgres {
-    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<PackedRow>> {
-        let params: Vec<Option<std::borrow::Cow<'_, str>>> = key.iter().map(|v| value_text(v.into())).collect();
+    fn get(&mut self, table: usize, key: &PackedRow) -> anyhow::Result<Option<PackedRow>> {
+        let params: Vec<Option<std::borrow::Cow<'_, str>>> = key.iter().map(value_text).collect();
         let refs: Vec<&(dyn ::postgres::types::ToSql + Sync)> = params.iter().map(|p| p as _).collect();
         self.connected()?;
         let get = prepared(&mut self.client, &mut self.prepared, &self.tables[table].get)?;

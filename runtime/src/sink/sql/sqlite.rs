@@ -136,10 +136,10 @@ fn read_row(s: &Statements, row: &rusqlite::Row<'_>) -> rusqlite::Result<Vec<Val
 }
 
 impl ReadStore for Sqlite {
-    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<PackedRow>> {
+    fn get(&mut self, table: usize, key: &PackedRow) -> anyhow::Result<Option<PackedRow>> {
         let s = &self.tables[table];
         let mut stmt = self.conn.prepare_cached(&s.get)?;
-        let mut rows = stmt.query(params_from_iter(key.iter().map(|v| Param(v.into()))))?;
+        let mut rows = stmt.query(params_from_iter(key.iter().map(Param)))?;
         Ok(match rows.next()? {
             Some(row) => Some(PackedRow::from_values(&read_row(s, row)?)),
             None => None,

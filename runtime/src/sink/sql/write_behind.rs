@@ -106,13 +106,11 @@ struct CachedBatch {
     hashes: Vec<u64>,
 }
 
-/// Into `out`: the table number, then the key values as [`crate::plugin::encode_key`] writes them.
-fn cache_key<'v>(out: &mut Vec<u8>, table: u16, key: impl Iterator<Item = &'v Value>) {
+/// Into `out`: the table number, then the key (its values packed).
+fn cache_key(out: &mut Vec<u8>, table: u16, key: &PackedRow) {
     out.clear();
     out.extend_from_slice(&table.to_le_bytes());
-    for v in key {
-        crate::plugin::encode_value(out, v.into());
-    }
+    out.extend_from_slice(key.bytes());
 }
 
 /// [`cache_key`] of a written row: the table number, then its key columns' encodings.
@@ -361,8 +359,8 @@ struct CachedReader {
 }
 
 impl ReadStore for CachedReader {
-    fn get(&mut self, table: usize, key: &[Value]) -> anyhow::Result<Option<PackedRow>> {
-        cache_key(&mut self.key, table as u16, key.iter());
+    fn get(&mut self, table: usize, key: &PackedRow) -> anyhow::Result<Option<PackedRow>> {
+        cache_key(&mut self.key, table as u16, key);
         if let Some(cached) = self.cache.lock().expect("lock").get(&self.key) {
             return Ok(cached);
         }
@@ -402,8 +400,8 @@ mod tests {
     }
 
     impl ReadStore for Fake {
-        fn get(&mut self, _: usize, key: &[Value]) -> anyhow::Result<Option<PackedRow>> {
-            let Value::Text(k) = &key[0] else { panic!("text keys") };
+        fn get(&mut self, _: usize, key: &PackedRow) -> anyhow::Result<Option<PackedRow>> {
+            let Some(ValueRef::Text(k)) = key.get(0) else { panic!("text keys") };
             Ok(self.rows.lock().unwrap().get(k).cloned())
         }
         fn apply(&mut self, changes: &[(u16, Change)], _: &str, offsets: &[OffsetAdvance], _: &[&str]) -> anyhow::Result<()> {
@@ -446,6 +444,11 @@ mod tests {
         PackedRow::from_values(&[Value::Text(k.into()), Value::Integer(n)])
     }
 
+    /// The key of `row(k, _)`.
+    fn key(k: &str) -> PackedRow {
+        PackedRow::from_values(&[Value::Text(k.into())])
+    }
+
     fn advance(from: Option<i64>, to: i64) -> Vec<OffsetAdvance> {
         vec![OffsetAdvance { topic: "t".into(), partition: 0, from, to }]
     }
@@ -476,8 +479,8 @@ mod tests {
         wb.submit(vec![(0, Change::Delete(row("b", 0)))], advance(Some(2), 3)).unwrap();
         // Nothing is in the database yet, but the plugin reads what it wrote.
         assert!(db.rows.lock().unwrap().is_empty());
-        assert_eq!(reader.get(0, &[Value::Text("a".into())]).unwrap(), Some(row("a", 1)));
-        assert_eq!(reader.get(0, &[Value::Text("b".into())]).unwrap(), None, "deleted by the later batch");
+        assert_eq!(reader.get(0, &key("a")).unwrap(), Some(row("a", 1)));
+        assert_eq!(reader.get(0, &key("b")).unwrap(), None, "deleted by the later batch");
         assert!(wb.finished(false).unwrap().is_empty() && wb.busy());
         assert!(!wb.in_flight.wait(Duration::from_millis(50)), "a revoke would wait for these two");
         gate_tx.send(()).unwrap();
@@ -490,9 +493,9 @@ mod tests {
         assert_eq!(db.offsets.lock().unwrap()[&("t".to_owned(), 0)], 3);
         // Committed rows stay readable from the cache; a reset leaves the database.
         db.rows.lock().unwrap().insert("a".into(), row("a", 7));
-        assert_eq!(reader.get(0, &[Value::Text("a".into())]).unwrap(), Some(row("a", 1)));
+        assert_eq!(reader.get(0, &key("a")).unwrap(), Some(row("a", 1)));
         wb.reset().unwrap();
-        assert_eq!(reader.get(0, &[Value::Text("a".into())]).unwrap(), Some(row("a", 7)));
+        assert_eq!(reader.get(0, &key("a")).unwrap(), Some(row("a", 7)));
         drop(wb);
         thread.join().unwrap();
     }
@@ -530,7 +533,7 @@ mod tests {
         assert!(wb.cache.lock().unwrap().rows() <= CACHED_ROWS);
         // The oldest rows left the cache; the database still has them.
         db.rows.lock().unwrap().insert("k0-0".into(), row("k0-0", 99));
-        assert_eq!(reader.get(0, &[Value::Text("k0-0".into())]).unwrap(), Some(row("k0-0", 99)));
+        assert_eq!(reader.get(0, &key("k0-0")).unwrap(), Some(row("k0-0", 99)));
         drop(wb);
         thread.join().unwrap();
     }
@@ -541,7 +544,7 @@ mod tests {
         let two = |a: &str, b: i64| PackedRow::from_values(&[Value::Text(a.into()), Value::Integer(b)]);
         let key = |table: u16, values: &[Value]| {
             let mut k = Vec::new();
-            cache_key(&mut k, table, values.iter());
+            cache_key(&mut k, table, &PackedRow::from_values(values));
             k
         };
         let rows_a: Vec<(u16, Change)> = (0..600).map(|i| (0, Change::Upsert(two(&format!("k{i}"), 1)))).collect();
